@@ -1,0 +1,86 @@
+# Trợ lý Thủ tục: `make run` and `make test` are the two commands a newcomer needs.
+# Every target below does only the set-up that is missing (stamp files under the venvs and var/).
+
+SHELL := /bin/bash
+# Nothing here may reach a model hub or a telemetry service.
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+# endpoints.yml reads these; Rasa commands run from make (train, test) need them set too.
+export TRACKER_DB ?= var/tracker.db
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 runs only on Python <= 3.10; everything with torch runs on 3.11.
+PYTHON310 ?= $(shell scripts/find-python 3.10)
+PYTHON311 ?= $(shell scripts/find-python 3.11)
+
+RASA_VENV := .venv-rasa
+APP_VENV  := .venv
+KNOWLEDGE_INDEX ?= var/index
+EMBEDDING_DIR   := var/models/multilingual-e5-small
+RASA_MODEL      := models/assistant.tar.gz
+
+RASA_INPUTS := config.yml $(shell find data bot/domain -name '*.yml' 2>/dev/null)
+KNOWLEDGE_INPUTS := $(shell find knowledge -name '*.yaml' -o -name '*.py' 2>/dev/null | grep -v /eval/)
+
+.PHONY: help setup run test test-unit test-integration validate train index bench clean
+
+help:
+	@echo "make run    set up what is missing, then start the whole assistant"
+	@echo "make test   set up what is missing, then run every test"
+	@echo "make bench  print the benchmarks (needs ../shared/data)"
+
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
+	$(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade "pip==24.2"
+	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.lock
+	touch $@
+
+# torch first, on its own, so no resolver ever picks a CUDA build.
+$(APP_VENV)/.installed: requirements/app.lock pyproject.toml
+	@test -n "$(PYTHON311)" || { echo "Python 3.11 not found"; exit 1; }
+	$(PYTHON311) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install -q "torch==2.13.0"
+	$(APP_VENV)/bin/pip install -q -r requirements/app.lock
+	$(APP_VENV)/bin/pip install -q --no-deps -e .
+	touch $@
+
+$(EMBEDDING_DIR)/.complete: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/python -m knowledge.embedding --out $(EMBEDDING_DIR)
+
+$(KNOWLEDGE_INDEX)/manifest.json: $(EMBEDDING_DIR)/.complete $(KNOWLEDGE_INPUTS)
+	$(APP_VENV)/bin/knowledge build --index $(KNOWLEDGE_INDEX)
+
+$(RASA_MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS) $(shell find bot -name '*.py')
+	PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa train --domain bot/domain --data data \
+		--config config.yml --out models --fixed-model-name assistant
+
+setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed $(EMBEDDING_DIR)/.complete \
+       $(KNOWLEDGE_INDEX)/manifest.json $(RASA_MODEL)
+
+train: $(RASA_MODEL)
+index: $(KNOWLEDGE_INDEX)/manifest.json
+
+run: setup
+	@mkdir -p var
+	$(APP_VENV)/bin/honcho start -f Procfile
+
+validate: $(RASA_VENV)/.installed
+	PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa data validate --domain bot/domain --data data \
+		--config config.yml --fail-on-warnings
+
+test-unit: $(APP_VENV)/.installed $(EMBEDDING_DIR)/.complete
+	$(APP_VENV)/bin/python -m pytest -m "not integration"
+
+test-integration: setup
+	$(APP_VENV)/bin/python -m pytest -m integration
+
+test: setup
+	$(APP_VENV)/bin/python -m pytest
+
+bench: setup
+	$(APP_VENV)/bin/python bench/run_all.py
+
+clean:
+	rm -rf var models .rasa

@@ -1,0 +1,106 @@
+"""Actions that answer procedure questions from the knowledge engine."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.runtime import runtime
+from answers import compose
+from answers.route import Route, route_turn
+
+
+def send(dispatcher: CollectingDispatcher, reply: compose.Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons, json_message=reply.custom)
+
+
+def place_of(tracker: Tracker) -> compose.Place:
+    """The resident's ward centre once a ward is known in the conversation, and the province's."""
+    localities = runtime().localities
+    ward_name = tracker.get_slot("ward")
+    ward = localities.ward(ward_name) if ward_name else None
+    return compose.Place(
+        province_center=localities.province_service_center,
+        ward_center=ward.service_center if ward else None,
+    )
+
+
+def _no_answer(dispatcher: CollectingDispatcher, language: str | None) -> list[EventType]:
+    localities = runtime().localities
+    send(dispatcher, compose.no_answer(language, localities.hotline, localities.hours))
+    return []
+
+
+class ActionAnswerProcedure(Action):
+    def name(self) -> str:
+        return "action_answer_procedure"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        language = tracker.get_slot("language")
+        knowledge = runtime().knowledge()
+        if knowledge is None:
+            return _no_answer(dispatcher, language)
+
+        message = tracker.latest_message
+        route = route_turn(
+            text=message.get("text") or "",
+            intent=(message.get("intent") or {}).get("name"),
+            context_code=tracker.get_slot("procedure_code"),
+            picked_code=next(tracker.get_latest_entity_values("procedure_code"), None),
+            pending_aspect=tracker.get_slot("aspect"),
+            search=knowledge.search,
+        )
+        procedure = knowledge.get(route.code) if route.code else None
+        if route.kind == "answer" and procedure is not None:
+            send(dispatcher, compose.procedure_answer(procedure, route.aspect, language, place_of(tracker)))
+            return [
+                SlotSet("procedure_code", procedure.code),
+                SlotSet("aspect", route.aspect),
+                SlotSet("candidates", [code for code, _ in route.options] or None),
+            ]
+        if route.kind == "choices":
+            send(dispatcher, compose.choices(route.options, language))
+            return [SlotSet("aspect", route.aspect), SlotSet("candidates", [c for c, _ in route.options])]
+        return _no_answer(dispatcher, language)
+
+
+class ActionShowCandidates(Action):
+    """"Không phải" / "not that one": offer the other candidates of the last search again."""
+
+    def name(self) -> str:
+        return "action_show_candidates"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        knowledge = runtime().knowledge()
+        current = tracker.get_slot("procedure_code")
+        codes = [c for c in (tracker.get_slot("candidates") or []) if c != current]
+        procedures = [p for p in (knowledge.get(c) for c in codes) if p is not None] if knowledge else []
+        if not procedures:
+            dispatcher.utter_message(response="utter_no_candidates")
+            return [SlotSet("procedure_code", None)]
+        options = [(p.code, p.title) for p in procedures]
+        send(dispatcher, compose.choices(options, tracker.get_slot("language")))
+        return [SlotSet("procedure_code", None), SlotSet("candidates", [c for c, _ in options])]
+
+
+class ActionHandoff(Action):
+    """A citizen asks for a person: the hotline and hours for now (a live handover comes later)."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        localities = runtime().localities
+        reply = compose.handoff(
+            tracker.get_slot("language"), localities.hotline, localities.hours, place_of(tracker)
+        )
+        send(dispatcher, reply)
+        return []

@@ -1,0 +1,48 @@
+"""Entry point of the action server: rasa-sdk's own app, with a /health that tells
+whether the embedding model and the knowledge index are loaded."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+from sanic import Request, response
+
+from actions.runtime import runtime
+
+
+def build_app():
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app(executor, cors_origins=None)
+
+    # rasa-sdk registers a bare GET /health; answer it first with the real state.
+    @app.on_request
+    async def health(request: Request):
+        if request.method == "GET" and request.path == "/health":
+            status = runtime().status()
+            return response.json(
+                {"status": "ok" if status.knowledge_loaded else "degraded", **dataclasses.asdict(status)}
+            )
+
+    @app.before_server_start
+    async def warm_up(*_):
+        runtime().knowledge()  # load index and model before the first citizen waits for them
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Trợ lý Thủ tục action server")
+    parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = build_app()
+    app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Which aspect of a procedure a citizen asks about ("lệ phí bao nhiêu?" -> fees)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from knowledge.text import fold
+
+Aspect = Literal[
+    "overview", "documents", "fees", "processing_time", "where", "online", "steps", "conditions", "result"
+]
+ASPECTS: tuple[str, ...] = (
+    "overview", "documents", "fees", "processing_time", "where", "online", "steps", "conditions", "result"
+)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    phrases: dict[str, list[str]] = yaml.safe_load(
+        Path(__file__).with_name("aspects.yml").read_text(encoding="utf-8")
+    )
+    return [
+        (aspect, re.compile(r"\b(?:" + "|".join(re.escape(p) for p in items) + r")\b"))
+        for aspect, items in phrases.items()
+    ]
+
+
+def detect_aspect(text: str) -> Aspect | None:
+    """The aspect asked about, or None for a general question about a procedure."""
+    folded = fold(text)
+    for aspect, pattern in _patterns():
+        if pattern.search(folded):
+            return aspect  # type: ignore[return-value]
+    return None
+
+
+def _fold_each_char(text: str) -> str:
+    """Fold character by character, so positions in the result match positions in `text`."""
+    return "".join(
+        "d" if ch in "đĐ" else unicodedata.normalize("NFD", ch)[0].lower() for ch in text
+    )
+
+
+def strip_aspect_words(text: str) -> str:
+    """The question without its aspect phrases (diacritics kept), to see whether it still
+    names a procedure: "lệ phí làm hộ chiếu bao nhiêu" -> "làm hộ chiếu"."""
+    text = unicodedata.normalize("NFC", text)
+    folded = _fold_each_char(text)
+    keep = [True] * len(text)
+    for _, pattern in _patterns():
+        for match in pattern.finditer(folded):
+            keep[match.start() : match.end()] = [False] * (match.end() - match.start())
+    return " ".join("".join(ch if k else " " for ch, k in zip(text, keep)).split())

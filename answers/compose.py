@@ -1,0 +1,140 @@
+"""Turn a structured procedure record into the citizen's reply: plain text plus a stable
+machine-readable payload. Wording lives in templates/<language>/*.j2, never here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from answers.aspects import Aspect
+from dossiers import Dossier, status
+from knowledge.model import Procedure
+
+LANGUAGES = ("vi", "en")
+VIETNAM_TIME = timezone(timedelta(hours=7))
+MAX_DOCUMENTS = 12
+MAX_STEPS = 8
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+    undefined=StrictUndefined,
+    autoescape=False,  # plain text for chat channels; the widget escapes on display
+)
+
+
+@dataclass
+class Place:
+    """Where a resident submits: their ward's centre when known, and the province's."""
+
+    province_center: str
+    ward_center: str | None = None
+
+
+@dataclass
+class Reply:
+    text: str
+    custom: dict[str, Any]
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+def _language(language: str | None) -> str:
+    return language if language in LANGUAGES else "vi"
+
+
+def _render(language: str | None, name: str, **values: Any) -> str:
+    template = _env.get_template(f"{_language(language)}/{name}.j2")
+    return "\n".join(line.rstrip() for line in template.render(**values).strip().splitlines())
+
+
+def procedure_answer(
+    procedure: Procedure, aspect: Aspect, language: str | None, place: Place
+) -> Reply:
+    text = _render(
+        language,
+        aspect,
+        p=procedure,
+        place=place,
+        max_documents=MAX_DOCUMENTS,
+        max_steps=MAX_STEPS,
+    )
+    custom = {
+        "type": "procedure",
+        "code": procedure.code,
+        "title": procedure.title,
+        "aspect": aspect,
+        "source_url": procedure.source_url,
+    }
+    return Reply(text, custom)
+
+
+def choices(options: list[tuple[str, str]], language: str | None) -> Reply:
+    text = _render(language, "choices", options=options)
+    buttons = [
+        {"title": title, "payload": '/choose_procedure{"procedure_code": "%s"}' % code}
+        for code, title in options
+    ]
+    custom = {"type": "choices", "options": [{"code": c, "title": t} for c, t in options]}
+    return Reply(text, custom, buttons)
+
+
+def no_answer(language: str | None, hotline: str, hours: str) -> Reply:
+    return Reply(_render(language, "no_answer", hotline=hotline, hours=hours), {"type": "no_answer"})
+
+
+def handoff(language: str | None, hotline: str, hours: str, place: Place) -> Reply:
+    text = _render(language, "handoff", hotline=hotline, hours=hours, place=place)
+    return Reply(text, {"type": "handoff", "hotline": hotline, "hours": hours})
+
+
+def locality(
+    match: Any, procedure: Procedure | None, language: str | None, province_center: str
+) -> Reply:
+    """`match` is a knowledge.locality.WardMatch, or None when no Bắc Ninh unit was recognised."""
+    text = _render(language, "locality", match=match, p=procedure, province_center=province_center)
+    custom: dict[str, Any] = {"type": "locality", "found": match is not None}
+    if match is not None:
+        custom.update(ward=match.ward.full_name, former_unit=match.unit if match.is_former else None,
+                      service_center=match.ward.service_center)
+    return Reply(text, custom)
+
+
+def dossier_status(dossier: Dossier, language: str | None, today: date) -> Reply:
+    """`dossier` comes with name and phone already masked."""
+    lang: status.Lang = "en" if language == "en" else "vi"
+    overdue = status.is_overdue(dossier, today)
+    name = status.status_info(dossier.status_code).name(lang)
+    appointment = dossier.appointment_date
+    text = _render(
+        lang, "dossier_status", d=dossier, status=name, overdue=overdue,
+        explain=status.explain(dossier, lang), next_step=status.next_step(dossier, lang),
+        appointment=status.format_date(appointment, lang) if appointment else None,
+    )
+    custom = {
+        "type": "dossier_status",
+        "code": dossier.code,
+        "status_code": dossier.status_code,
+        "status": name,
+        "appointment_date": dossier.appointment_date.isoformat() if dossier.appointment_date else None,
+        "overdue": overdue,
+    }
+    return Reply(text, custom)
+
+
+def dossier_not_found(language: str | None) -> Reply:
+    return Reply(_render(language, "dossier_not_found"), {"type": "dossier_not_found"})
+
+
+def dossier_locked(language: str | None, until: datetime) -> Reply:
+    local = until.astimezone(VIETNAM_TIME)
+    return Reply(_render(language, "dossier_locked", until=local.strftime("%H:%M")),
+                 {"type": "dossier_locked", "until": until.isoformat()})
+
+
+def dossier_unavailable(language: str | None, hotline: str) -> Reply:
+    return Reply(_render(language, "dossier_unavailable", hotline=hotline), {"type": "dossier_unavailable"})

@@ -1,0 +1,63 @@
+"""Decide what to answer for one citizen turn: which procedure, which aspect, or a question back.
+
+route -> (guard in the channel) -> search -> compose: this is the route stage. It is pure:
+the search is passed in, so it is tested without Rasa or an index.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Protocol, Sequence
+
+from answers.aspects import Aspect, detect_aspect, strip_aspect_words
+
+
+class Hit(Protocol):
+    code: str
+    title: str
+    score: float
+
+
+class SearchResult(Protocol):
+    decision: str  # "answer" | "clarify" | "no_answer"
+    hits: Sequence[Hit]
+
+
+@dataclass
+class Route:
+    kind: Literal["answer", "choices", "no_answer"]
+    code: str | None = None
+    aspect: Aspect = "overview"
+    options: list[tuple[str, str]] = field(default_factory=list)  # (code, title): choices, or alternatives
+
+
+MAX_CHOICES = 5
+
+
+def route_turn(
+    text: str,
+    intent: str | None,
+    context_code: str | None,
+    picked_code: str | None,
+    pending_aspect: str | None,
+    search: Callable[[str], SearchResult],
+) -> Route:
+    aspect = detect_aspect(text)
+    if picked_code:  # a clarification button: answer what was asked before the question back
+        return Route("answer", picked_code, aspect or pending_aspect or "overview")  # type: ignore[arg-type]
+
+    remainder = strip_aspect_words(text) if aspect else text
+    result = search(remainder) if remainder.strip() else None
+    follow_up = context_code is not None and (aspect is not None or intent == "ask_aspect")
+
+    if result is not None and result.decision == "answer":
+        # A follow-up whose remaining words only weakly point elsewhere stays on the context.
+        if follow_up and intent == "ask_aspect":
+            return Route("answer", context_code, aspect or "overview")
+        alternatives = [(hit.code, hit.title) for hit in result.hits[1:MAX_CHOICES + 1]]
+        return Route("answer", result.hits[0].code, aspect or "overview", alternatives)
+    if follow_up:
+        return Route("answer", context_code, aspect or "overview")
+    if result is not None and result.decision == "clarify" and result.hits:
+        options = [(hit.code, hit.title) for hit in result.hits[:MAX_CHOICES]]
+        return Route("choices", aspect=aspect or "overview", options=options)
+    return Route("no_answer", aspect=aspect or "overview")

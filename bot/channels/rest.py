@@ -1,0 +1,53 @@
+"""The REST channel (`POST /webhooks/rest/webhook`) with our guards around Rasa's own."""
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.guard import BadRequest, parse_body, refusal_for, reply_in_time
+
+
+class CitizenRestInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[None]]
+    ) -> Blueprint:
+        webhook = Blueprint("citizen_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                incoming = parse_body(request.body or b"")
+            except BadRequest as error:
+                return response.json({"error": str(error)}, status=400)
+            refusal = refusal_for(incoming.text)
+            if refusal:
+                return response.json([{"recipient_id": incoming.sender, "text": refusal}])
+
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                incoming.text,
+                collector,
+                incoming.sender,
+                input_channel=self.name(),
+                metadata=incoming.metadata,
+            )
+            replies = await reply_in_time(
+                lambda: on_new_message(message), lambda: list(collector.messages), incoming.text,
+                incoming.sender,
+            )
+            return response.json(replies)
+
+        return webhook

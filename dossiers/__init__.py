@@ -1,0 +1,50 @@
+"""Dossier status lookup (tra cứu hồ sơ): model, code parsing, SQL and HTTP backends.
+
+Typical use from an action::
+
+    backend = backend_from_env()
+    result = backend.lookup(code, last4, conversation_id=tracker.sender_id)
+    # Dossier | NotFound | Locked; raises BackendUnavailable
+"""
+from __future__ import annotations
+
+import os
+
+from dossiers.codes import extract_identity_digits, mask_name, mask_phone, normalize_code
+from dossiers.model import (
+    BackendUnavailable,
+    Dossier,
+    DossierBackend,
+    Locked,
+    LookupResult,
+    NotFound,
+)
+
+__all__ = [
+    "BackendUnavailable",
+    "Dossier",
+    "DossierBackend",
+    "Locked",
+    "LookupResult",
+    "NotFound",
+    "backend_from_env",
+    "extract_identity_digits",
+    "mask_name",
+    "mask_phone",
+    "normalize_code",
+]
+
+
+def backend_from_env() -> DossierBackend:
+    """HTTP backend when DOSSIER_API_URL is set, else the SQL mirror (DATABASE_URL).
+    The lockout store is always the SQL database."""
+    from dossiers.db import make_engine
+    from dossiers.lockout import LockoutPolicy, SqlLockoutStore
+    from dossiers.sql_backend import SqlBackend
+
+    engine = make_engine()
+    if os.environ.get("DOSSIER_API_URL"):
+        from dossiers.http_backend import HttpBackend, HttpConfig
+
+        return HttpBackend(HttpConfig.from_env(), LockoutPolicy(SqlLockoutStore(engine)))
+    return SqlBackend(engine)

@@ -1,0 +1,127 @@
+"""`knowledge` command: build an index, search it, evaluate it.
+
+    knowledge build [--source EXPORT.jsonl[.gz] …] --index DIR
+    knowledge search --index DIR [--k 5] [--jsonl]   (queries on stdin, one per line)
+    knowledge eval --index DIR [--questions FILE] [--calibrate]
+
+The output of `search --jsonl` is a stable contract (quality checks read it):
+one JSON object per input line, {"query", "decision", "hits": [{"code", "title", "score"}]}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_INDEX = Path("var/index")
+
+
+def _build(args: argparse.Namespace) -> int:
+    from knowledge.index import build_index
+
+    holdout = _holdout_texts(args.holdout) if args.holdout else ()
+    report = build_index(
+        Path(args.index), [Path(s) for s in args.source or []], model_name=args.model,
+        force=args.force, holdout=holdout, log=lambda m: print(m, file=sys.stderr),
+    )  # fmt: skip
+    print(report.summary())
+    return 0
+
+
+def _holdout_texts(path: str) -> list[str]:
+    from knowledge.evaluate import load_questions
+
+    return [q.query for q in load_questions(Path(path))]
+
+
+def _search(args: argparse.Namespace) -> int:
+    from knowledge.search import KnowledgeBase
+
+    kb = KnowledgeBase(Path(args.index))
+    for line in sys.stdin:
+        query = line.rstrip("\r\n")
+        result = kb.search(query, k=args.k)
+        if args.jsonl:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(f"{result.decision}: {query}")
+            for h in result.hits:
+                print(f"  {h.score:7.3f}  {h.code:<10} {h.title}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from knowledge.evaluate import (
+        DEFAULT_QUESTIONS, calibrate, format_metrics, load_questions, metrics, redecide, run, split_check,
+    )  # fmt: skip
+    from knowledge.index import DECISION_PATH
+    from knowledge.search import KnowledgeBase
+
+    kb = KnowledgeBase(Path(args.index))
+    questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS)
+    start = time.perf_counter()
+    outcomes = run(kb.search, questions)
+    per_query = (time.perf_counter() - start) / max(len(questions), 1)
+    print(format_metrics(metrics(outcomes)))
+    print(f"{len(questions)} questions, {per_query * 1000:.1f} ms per query")
+    if args.calibrate or args.write:
+        fitted, even, odd = split_check(outcomes)
+        print(f"\nfit on even ids: {fitted.to_dict()}")
+        print("even half (fitted on):\n" + format_metrics(even))
+        print("odd half (held out):\n" + format_metrics(odd))
+        model = calibrate(outcomes)
+        print(f"\nfit on all: {model.to_dict()}")
+        print("all, refitted:\n" + format_metrics(metrics(redecide(outcomes, model))))
+        if args.write:
+            write_decision(model, len(questions))
+            print(f"wrote {DECISION_PATH}; rebuild the index to use it")
+    return 0
+
+
+def write_decision(model: object, n: int) -> None:
+    import yaml
+
+    from knowledge.index import DECISION_PATH
+
+    header = (
+        "# Decision model fitted by `knowledge eval --calibrate --write` on the dev set\n"
+        f"# ({n} questions); see knowledge/evaluate.py for the procedure. Copied into each\n"
+        "# index manifest at build time.\n"
+    )
+    body = yaml.safe_dump(model.to_dict(), sort_keys=False, allow_unicode=True)  # type: ignore[attr-defined]
+    DECISION_PATH.write_text(header + body, encoding="utf-8")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="knowledge", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build or refresh an index folder")
+    b.add_argument("--source", action="append", help="national-portal export (.jsonl or .jsonl.gz); repeatable")
+    b.add_argument("--index", default=str(DEFAULT_INDEX))
+    b.add_argument("--model", help="embedding model (default: $EMBEDDING_MODEL or var/models/…)")
+    b.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    b.add_argument("--holdout", help="questions file: leave out overlay texts that copy its questions")
+    b.set_defaults(func=_build)
+    s = sub.add_parser("search", help="search queries read from stdin, one per line")
+    s.add_argument("--index", default=str(DEFAULT_INDEX))
+    s.add_argument("--k", type=int, default=5)
+    s.add_argument("--jsonl", action="store_true", help="one JSON object per line")
+    s.set_defaults(func=_search)
+    e = sub.add_parser("eval", help="hit@k, MRR and decisions on a labelled question set")
+    e.add_argument("--index", default=str(DEFAULT_INDEX))
+    e.add_argument("--questions")
+    e.add_argument("--calibrate", action="store_true", help="also fit the decision model (half split)")
+    e.add_argument("--write", action="store_true", help="fit on all questions and write knowledge/decision.yaml")
+    e.set_defaults(func=_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

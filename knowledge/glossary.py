@@ -1,0 +1,127 @@
+"""Load `glossary.yaml` and expand queries with official Vietnamese wording."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from knowledge.analysis import normalize, syllables
+from knowledge.text import fold
+
+GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
+
+Phrases = dict[tuple[str, ...], list[str]]
+
+
+@dataclass(frozen=True)
+class Expansion:
+    terms: list[str] = field(default_factory=list)  # official wording to add to the query
+    aspects: list[str] = field(default_factory=list)  # chunk kinds the query asks about
+    aspect_phrases: list[tuple[str, ...]] = field(default_factory=list)  # folded keys that named them
+    covered: int = 0  # query tokens consumed by an expansion key
+
+
+def _key(text: str) -> tuple[str, ...]:
+    return tuple(fold(t) for t in syllables(text))
+
+
+def _phrases(raw: dict[str, str | list[str]] | None) -> Phrases:
+    out: Phrases = {}
+    for key, value in (raw or {}).items():
+        values = [value] if isinstance(value, str) else list(value)
+        out.setdefault(_key(str(key)), []).extend(values)
+    return out
+
+
+def _match(tokens: list[str], phrases: Phrases, used: list[bool]) -> list[tuple[str, ...]]:
+    """Matches of phrase keys in folded tokens, longest first. Matches may overlap ("thi bằng"
+    and "bằng lái xe") but a key lying wholly inside a longer match is skipped."""
+    longest = max((len(k) for k in phrases), default=0)
+    spans: list[tuple[int, int]] = []
+    found: list[tuple[str, ...]] = []
+    for n in range(longest, 0, -1):
+        for i in range(len(tokens) - n + 1):
+            key = tuple(tokens[i : i + n])
+            if key in phrases and not any(a <= i and i + n <= b for a, b in spans):
+                spans.append((i, i + n))
+                found.append(key)
+    for a, b in spans:
+        used[a:b] = [True] * (b - a)
+    return found
+
+
+def _values(raw: dict | None) -> list[str]:
+    return [v for value in (raw or {}).values() for v in ([value] if isinstance(value, str) else value)]
+
+
+def _vietnamese(data: dict) -> list[str]:
+    colloquial = data.get("colloquial") or {}
+    abbreviations = [str(v) for v in (data.get("abbreviations") or {}).values()]
+    return [
+        *map(str, colloquial), *_values(colloquial), *_values(data.get("english")), *abbreviations,
+        *data.get("phrases", []),
+    ]  # fmt: skip
+
+
+def _rewriter(raw: dict | None) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    table = {str(k).lower(): str(v) for k, v in (raw or {}).items()}
+    if not table:
+        return None, table
+    keys = sorted(table, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, keys)) + r")(?!\w)"), table
+
+
+@dataclass(frozen=True)
+class Glossary:
+    abbreviations: tuple[re.Pattern[str] | None, dict[str, str]]
+    english: Phrases
+    colloquial: Phrases
+    aspects: Phrases
+    vietnamese: list[str]  # every Vietnamese text here, to teach the diacritic restorer
+    stop_vi: frozenset[str]
+    stop_en: frozenset[str]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Glossary:
+        stop = data.get("stopwords") or {}
+        return cls(
+            abbreviations=_rewriter(data.get("abbreviations")),
+            english=_phrases(data.get("english")),
+            colloquial=_phrases(data.get("colloquial")),
+            aspects=_phrases(data.get("aspects")),
+            vietnamese=_vietnamese(data),
+            stop_vi=frozenset(normalize(str(w)) for w in stop.get("vi") or []),
+            stop_en=frozenset(normalize(str(w)) for w in stop.get("en") or []),
+        )
+
+    def rewrite(self, text: str) -> str:
+        """Spell out chat shorthand and abbreviations ("dk" → "đăng ký"); `text` is lower case."""
+        pattern, table = self.abbreviations
+        return pattern.sub(lambda m: table[m.group(1)], text) if pattern else text
+
+    def expand(self, query: str, english: bool) -> Expansion:
+        """Official terms for colloquial (always) and English (if `english`) phrases."""
+        tokens = [fold(t) for t in syllables(query)]
+        used = [False] * len(tokens)
+        terms = [t for k in _match(tokens, self.english, used) for t in self.english[k]] if english else []
+        terms += [t for k in _match(tokens, self.colloquial, used) for t in self.colloquial[k]]
+        aspect_keys = _match(tokens, self.aspects, [False] * len(tokens))
+        aspects = list(dict.fromkeys(a for k in aspect_keys for a in self.aspects[k]))
+        return Expansion(list(dict.fromkeys(terms)), aspects, aspect_keys, sum(used))
+
+    def abbreviation_terms(self, text: str, min_length: int = 3) -> list[str]:
+        """Spelt-out forms of the longer abbreviations in `text` (document side: "TNHH" also
+        indexes "trách nhiệm hữu hạn"); short ones like "k" are too ambiguous in legal text."""
+        pattern, table = self.abbreviations
+        if not pattern:
+            return []
+        found = {m.group(1) for m in pattern.finditer(text.lower()) if len(m.group(1)) >= min_length}
+        return [table[a] for a in sorted(found)]
+
+
+@lru_cache(maxsize=4)
+def load_glossary(path: Path = GLOSSARY_PATH) -> Glossary:
+    return Glossary.from_dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {})

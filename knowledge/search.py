@@ -1,0 +1,413 @@
+"""Hybrid procedure search: dense (e5 + FAISS) and lexical (BM25 over folded syllables and
+bigrams), fused per procedure with mild priors, plus a decision (answer / clarify / no_answer).
+
+Query path: normalise → guess English → expand with the glossary → restore diacritics when
+the Vietnamese is typed without them (the dense model cannot read it otherwise) → one
+embedding → per-procedure features → weighted sum → decision from calibrated thresholds.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from knowledge.analysis import clauses, foreign_ratio, has_diacritics, normalize, query_terms, syllables
+from knowledge.chunks import SECTION_NAMES, SEPARATOR
+from knowledge.glossary import Expansion, Glossary, load_glossary
+from knowledge.index import IndexData, load_index, read_manifest
+from knowledge.model import Procedure
+from knowledge.text import fold
+
+if TYPE_CHECKING:
+    import faiss
+    from sentence_transformers import SentenceTransformer
+
+Decision = Literal["answer", "clarify", "no_answer"]
+MAX_QUERY_CHARS = 300  # longer input is cut: a question never needs more
+ENGLISH_RATIO = 0.34  # share of non-Vietnamese words from which an unaccented query is English
+NAME_KINDS = frozenset({"overview", "alias", "question", "english"})
+LEVEL_VALUE = {"commune": 1.0, "province": 0.5, "ministry": 0.0}
+
+
+@dataclass(frozen=True)
+class RankParams:
+    """Weights of the per-procedure features (see `Features`); tuned on the dev set."""
+
+    dense: float = 4.0
+    cover_name: float = 0.0
+    cover_all: float = 0.3
+    bm25: float = 0.1
+    level: float = 0.05
+    curated: float = 0.0
+    expansion_weight: float = 0.7  # lexical weight of glossary terms vs the user's own words
+    english_own_weight: float = 0.3  # lexical weight of an English query's own words
+    kind_weight: dict[str, float] = field(
+        default_factory=lambda: {
+            "overview": 1.0, "alias": 1.0, "question": 0.9, "english": 1.0,
+            "documents": 0.45, "fees": 0.2, "steps": 0.35, "conditions": 0.35,
+        }
+    )  # fmt: skip
+
+
+SIGNALS = ("score", "margin", "dense", "cover_name", "cover_all", "english")  # top candidate; query language
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """Two logistic models over the top candidate's `SIGNALS`, fitted on the dev set by
+    `knowledge.evaluate.calibrate`: P(the query is in scope) and P(the top hit is right).
+
+    answer     P(right) >= answer_at
+    no_answer  otherwise, when P(in scope) < none_below
+    clarify    otherwise: offer the candidates within `window` of the top score (2 to 5)
+    """
+
+    in_scope: tuple[float, ...] = (0.0,) * (len(SIGNALS) + 1)  # bias, then one weight per signal
+    correct: tuple[float, ...] = (0.0,) * (len(SIGNALS) + 1)
+    answer_at: float = 1.01  # uncalibrated: never answer outright
+    none_below: float = 0.0
+    window: float = 0.15
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> DecisionModel:
+        data = data or {}
+        if list(data.get("signals", [])) != list(SIGNALS):
+            return cls()  # fitted on other signals: do not trust it, never answer outright
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for key in ("in_scope", "correct"):
+            if key in known:
+                known[key] = tuple(float(x) for x in known[key])
+        return cls(**known)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signals": list(SIGNALS), "in_scope": [round(x, 6) for x in self.in_scope],
+            "correct": [round(x, 6) for x in self.correct], "answer_at": round(self.answer_at, 4),
+            "none_below": round(self.none_below, 4), "window": self.window,
+        }  # fmt: skip
+
+    @staticmethod
+    def _p(weights: tuple[float, ...], signals: dict[str, float]) -> float:
+        return _sigmoid(weights[0] + sum(w * signals[name] for w, name in zip(weights[1:], SIGNALS)))
+
+    def probabilities(self, signals: dict[str, float]) -> tuple[float, float]:
+        return self._p(self.in_scope, signals), self._p(self.correct, signals)
+
+    def decide(self, signals: dict[str, float], ranked: Sequence[float]) -> tuple[Decision, int]:
+        """Decision and how many of the ranked candidates to offer."""
+        if not len(ranked):
+            return "no_answer", 0
+        p_in, p_ok = self.probabilities(signals)
+        if p_ok >= self.answer_at:
+            return "answer", 1
+        if p_in < self.none_below:
+            return "no_answer", 0
+        close = sum(1 for r in ranked if r >= ranked[0] - self.window)
+        return "clarify", min(max(close, 2), 5, len(ranked))
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    title: str
+    score: float
+    section: str | None = None  # chunk kind the query asks about, when the procedure has it
+    heading: str | None = None  # e.g. "Thủ tục đăng ký khai sinh › Thành phần hồ sơ"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    decision: Decision
+    hits: list[Hit]
+    options: int = 0  # how many of `hits` to offer when the decision is "clarify"
+    signals: dict[str, float] = field(default_factory=dict)  # what the decision was made from
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "decision": self.decision,
+            "hits": [{"code": h.code, "title": h.title, "score": round(h.score, 4)} for h in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    text: str  # normalised, cut query
+    english: bool
+    dense_text: str  # what is embedded (restored and expanded)
+    terms: list[str]  # lexical terms of the user's words
+    expansion: Expansion
+
+
+@dataclass
+class Features:
+    """One value per procedure of the catalog."""
+
+    dense: np.ndarray  # best cosine over the procedure's embedded chunks
+    bm25: np.ndarray  # best kind-weighted BM25 chunk score / best over the catalog
+    cover_name: np.ndarray  # idf share of query terms found in name-like chunks
+    cover_all: np.ndarray  # idf share of query terms found anywhere in the procedure
+    prior_level: np.ndarray
+    prior_curated: np.ndarray
+
+
+# --------------------------------------------------------------------------- engine
+
+
+class Engine:
+    """Stateless scoring over one loaded index (a `KnowledgeBase` swaps engines on reload)."""
+
+    def __init__(self, data: IndexData, embedder: SentenceTransformer, glossary: Glossary) -> None:
+        import faiss
+
+        self.data = data
+        self.embedder = embedder
+        self.glossary = glossary
+        self.params = RankParams()
+        self.decision = DecisionModel.from_dict(data.manifest.get("decision"))
+        self.by_code = {p.code: i for i, p in enumerate(data.procedures)}
+        self.n = len(data.procedures)
+        self.vocabulary = frozenset(data.restorer.candidates)
+        self.faiss: faiss.IndexFlatIP = faiss.IndexFlatIP(data.dense.shape[1] if data.dense.size else 384)
+        if data.dense.size:
+            self.faiss.add(data.dense)
+        self.dense_procedure = data.chunk_procedure[data.dense_rows]
+        kinds = np.array(data.chunk_kind)
+        self.name_chunk = np.isin(kinds, list(NAME_KINDS))
+        self.kinds = kinds
+        self._kind_cache: tuple[dict[str, float], np.ndarray] | None = None
+        curated = set(data.manifest.get("curated", []))
+        self.prior_curated = np.array([p.code in curated for p in data.procedures], dtype=np.float32)
+        self.prior_level = np.array(
+            [max((LEVEL_VALUE[lv] for lv in p.levels), default=0.0) for p in data.procedures], dtype=np.float32
+        )
+        self.sections = {(int(p), k) for p, k in zip(data.chunk_procedure, data.chunk_kind)}
+        scores = data.bm25.scores
+        self.indptr, self.postings = scores["indptr"], scores["indices"]
+        df = np.diff(self.indptr).astype(np.float64)
+        n_docs = max(int(scores["num_docs"]), 1)
+        self.idf = np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
+        self.max_idf = float(np.log((n_docs + 0.5) / 0.5 + 1.0))
+        self.vocab = data.bm25.vocab_dict
+
+    # ----------------------------------------------------------------- query analysis
+
+    def plan(self, query: str) -> QueryPlan:
+        typed = normalize(query)[:MAX_QUERY_CHARS]
+        accented = has_diacritics(typed)  # before shorthand like "dk" is spelt out with marks
+        text = self.glossary.rewrite(typed)
+        english = not accented and foreign_ratio(syllables(text), self.vocabulary) >= ENGLISH_RATIO
+        expansion = self.glossary.expand(text, english)
+        if english:
+            parts, stop = clauses(text), self.glossary.stop_en
+        else:
+            parts = clauses(text) if accented else self.data.restorer.restore_clauses(text)
+            stop = self.glossary.stop_vi
+        base = ", ".join(" ".join(c) for c in parts)
+        dense_text = f"{base} ({', '.join(expansion.terms)})" if expansion.terms else base
+        # Words that only say which section is asked ("mất bao lâu") do not identify a procedure.
+        lexical = _split_at(parts, set(expansion.aspect_phrases))
+        terms = query_terms(lexical, stop) + query_terms(_split_at(clauses(typed), set(expansion.aspect_phrases)), stop)
+        return QueryPlan(text, english, dense_text, list(dict.fromkeys(terms)), expansion)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vec = self.embedder.encode([text], prompt_name="query", normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vec, dtype=np.float32)
+
+    # ----------------------------------------------------------------- features
+
+    def _kind_weights(self) -> np.ndarray:
+        weights = self.params.kind_weight
+        if self._kind_cache is None or self._kind_cache[0] is not weights:
+            table = np.array([weights.get(k, 0.3) for k in self.kinds], dtype=np.float32)
+            self._kind_cache = (weights, table)
+        return self._kind_cache[1]
+
+    def _coverage(self, weights: dict[int, float], missing: float, mask: np.ndarray | None) -> np.ndarray:
+        """Weighted share of the query terms found in each procedure (optionally only in
+        masked chunks); `missing` is the weight of query terms the catalog never uses."""
+        total = sum(weights.values()) + missing
+        cover = np.zeros(self.n, dtype=np.float64)
+        if total <= 0:
+            return cover
+        for i, w in weights.items():
+            chunks = self.postings[self.indptr[i] : self.indptr[i + 1]]
+            if mask is not None:
+                chunks = chunks[mask[chunks]]
+            cover[np.unique(self.data.chunk_procedure[chunks])] += w
+        return cover / total
+
+    def _per_procedure_max(self, values: np.ndarray, procedure: np.ndarray) -> np.ndarray:
+        out = np.full(self.n, -np.inf if values.min(initial=0) < 0 else 0.0, dtype=np.float64)
+        np.maximum.at(out, procedure, values)
+        return out
+
+    def _term_weights(self, plan: QueryPlan) -> tuple[dict[int, float], dict[int, float], float]:
+        """Idf weights of the user's terms and of glossary terms (scaled down), plus the
+        weight of user terms the catalog never uses (they count against coverage)."""
+        own: dict[int, float] = {}
+        missing = 0.0
+        # English words occur only in our overlay's few English texts, so their idf is
+        # inflated; the glossary's Vietnamese terms carry an English query instead.
+        scale = self.params.english_own_weight if plan.english else 1.0
+        for t in dict.fromkeys(plan.terms):
+            if t in self.vocab:
+                own[self.vocab[t]] = scale * float(self.idf[self.vocab[t]])
+            elif not (plan.english and "_" in t):  # English bigrams are rarely meaningful
+                missing += self.max_idf
+        exp_terms = query_terms([syllables(t) for t in plan.expansion.terms], self.glossary.stop_vi)
+        exp = {
+            self.vocab[t]: self.params.expansion_weight * float(self.idf[self.vocab[t]])
+            for t in exp_terms
+            if t in self.vocab and self.vocab[t] not in own
+        }
+        return own, exp, missing
+
+    def _bm25(self, weights: dict[int, float]) -> np.ndarray:
+        """BM25 per chunk with a weight per query term (bm25s sums unweighted terms)."""
+        out = np.zeros(len(self.kinds), dtype=np.float32)
+        groups: dict[float, list[int]] = {}
+        for i, w in weights.items():
+            groups.setdefault(round(w / float(self.idf[i]), 6), []).append(i)
+        for scale, ids in groups.items():
+            out += scale * self.data.bm25.get_scores_from_ids(ids)
+        return out
+
+    def features(self, plan: QueryPlan, qvec: np.ndarray | None) -> Features:
+        own, exp, missing = self._term_weights(plan)
+        both = {**own, **exp}
+        lex = self._per_procedure_max(self._bm25(both) * self._kind_weights(), self.data.chunk_procedure)
+        top = lex.max(initial=0.0)
+        dense = np.zeros(self.n)
+        if qvec is not None and self.faiss.ntotal:
+            sims, rows = self.faiss.search(qvec, self.faiss.ntotal)
+            dense = self._per_procedure_max(sims[0], self.dense_procedure[rows[0]])
+            dense[np.isinf(dense)] = 0.0
+        return Features(
+            dense, lex / top if top > 0 else lex, self._coverage(both, missing, self.name_chunk),
+            self._coverage(both, missing, None), self.prior_level, self.prior_curated,
+        )  # fmt: skip
+
+    def fuse(self, f: Features, params: RankParams | None = None) -> np.ndarray:
+        p = params or self.params
+        return (
+            p.dense * f.dense + p.cover_name * f.cover_name + p.cover_all * f.cover_all + p.bm25 * f.bm25
+            + p.level * f.prior_level + p.curated * f.prior_curated
+        )  # fmt: skip
+
+    # ----------------------------------------------------------------- decision
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        plan = self.plan(query)
+        if not plan.terms and not plan.expansion.terms and not any(t.isalnum() for t in plan.text):
+            return SearchResult(query, "no_answer", [])
+        f = self.features(plan, self.embed_query(plan.dense_text))
+        scores = self.fuse(f)
+        order = np.argsort(-scores, kind="stable")[: max(k, 2)]
+        signals = top_signals(f, scores, order, plan.english)
+        decision, options = self.decision.decide(signals, [float(scores[i]) for i in order])
+        hits = [self._hit(int(i), float(scores[i]), plan.expansion.aspects) for i in order[: max(k, 1)]]
+        return SearchResult(query, decision, hits, options, signals)
+
+    def _hit(self, i: int, score: float, aspects: list[str]) -> Hit:
+        p = self.data.procedures[i]
+        section = next((a for a in aspects if (i, a) in self.sections), None)
+        heading = f"{p.title}{SEPARATOR}{SECTION_NAMES[section]}" if section else p.title  # type: ignore[index]
+        return Hit(p.code, p.title, score, section, heading)
+
+
+def _split_at(parts: list[list[str]], phrases: set[tuple[str, ...]]) -> list[list[str]]:
+    """Cut clauses at occurrences of the given folded phrases, dropping the phrases."""
+    if not phrases:
+        return parts
+    longest = max(map(len, phrases))
+    out: list[list[str]] = []
+    for clause in parts:
+        folded = [fold(t) for t in clause]
+        current: list[str] = []
+        i = 0
+        while i < len(clause):
+            n = next((n for n in range(longest, 0, -1) if tuple(folded[i : i + n]) in phrases), 0)
+            if n:
+                out.append(current)
+                current, i = [], i + n
+            else:
+                current.append(clause[i])
+                i += 1
+        out.append(current)
+    return [c for c in out if c]
+
+
+def top_signals(f: Features, scores: np.ndarray, order: np.ndarray, english: bool) -> dict[str, float]:
+    """What the decision model reads: the best candidate's features and its lead."""
+    top = int(order[0])
+    second = float(scores[order[1]]) if len(order) > 1 else float(scores[top]) - 1.0
+    return {
+        "score": float(scores[top]), "margin": float(scores[top]) - second, "dense": float(f.dense[top]),
+        "cover_name": float(f.cover_name[top]), "cover_all": float(f.cover_all[top]), "english": float(english),
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- knowledge base
+
+
+class KnowledgeBase:
+    """Loads an index folder; `reload_if_changed` swaps in a rebuilt index without a restart."""
+
+    def __init__(self, index_dir: Path | str, embedder: SentenceTransformer | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        data = load_index(self.index_dir)
+        if embedder is None:
+            from knowledge.index import get_embedder
+
+            embedder = get_embedder(data.manifest.get("model_name"))
+        self._embedder = embedder
+        self._engine = Engine(data, embedder, load_glossary())
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self._engine.data.manifest
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        return self._engine.search(query, k)
+
+    def get(self, code: str) -> Procedure | None:
+        engine = self._engine
+        i = engine.by_code.get(code.strip())
+        return engine.data.procedures[i] if i is not None else None
+
+    def reload_if_changed(self) -> bool:
+        """Load the index again if its manifest names another build; True when swapped."""
+        manifest = read_manifest(self.index_dir)
+        if not manifest or manifest.get("build_id") == self.manifest.get("build_id"):
+            return False
+        with self._lock:
+            if manifest.get("build_id") == self.manifest.get("build_id"):
+                return False
+            data = load_index(self.index_dir)
+            embedder = self._embedder
+            if data.manifest.get("model") != self.manifest.get("model"):
+                from knowledge.index import get_embedder
+
+                embedder = get_embedder(data.manifest.get("model_name"))
+            self._embedder = embedder
+            self._engine = Engine(data, embedder, load_glossary())  # one assignment: readers see old or new
+        return True
+
+
+__all__ = ["Decision", "DecisionModel", "Hit", "KnowledgeBase", "RankParams", "SearchResult"]

@@ -1,0 +1,22 @@
+# Embedded defaults for every process of the assistant; each can be overridden from the environment.
+# Sourced by the run-* scripts (paths are relative to the repository root).
+mkdir -p var
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+export WEB_PORT="${WEB_PORT:-8000}"
+export KNOWLEDGE_INDEX="${KNOWLEDGE_INDEX:-var/index}"
+export EMBEDDING_MODEL="${EMBEDDING_MODEL:-var/models/multilingual-e5-small}"
+export DATABASE_URL="${DATABASE_URL:-sqlite:///var/dossiers.sqlite}"
+export TRACKER_DB="${TRACKER_DB:-var/tracker.db}"
+export RASA_MODEL="${RASA_MODEL:-models/assistant.tar.gz}"
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:${ACTIONS_PORT}/webhook}"
+export RASA_URL="${RASA_URL:-http://127.0.0.1:${RASA_PORT}}"
+# The HTTP API token: set RASA_TOKEN, or one is made once and kept in var/rasa-token.
+if [ -z "${RASA_TOKEN:-}" ]; then
+  [ -s var/rasa-token ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > var/rasa-token)
+  RASA_TOKEN=$(cat var/rasa-token)
+fi
+export RASA_TOKEN
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+# Never let a library try to reach a model hub or a telemetry service at run time.
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false

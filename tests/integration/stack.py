@@ -1,0 +1,123 @@
+"""Start the real action server and the real Rasa server (the same scripts `make run` uses)
+on free ports, and talk to them over REST like a channel would."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text(errors='replace')[-4000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} not up after {timeout:.0f} s:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @classmethod
+    def configure(cls, workdir: Path, **overrides: str) -> "Stack":
+        env = {
+            **os.environ,
+            "RASA_PORT": str(free_port()),
+            "ACTIONS_PORT": str(free_port()),
+            "TRACKER_DB": str(workdir / "tracker.db"),
+            "DATABASE_URL": f"sqlite:///{workdir / 'dossiers.sqlite'}",
+            "RASA_TOKEN": "test-token",
+            **overrides,
+        }
+        env.pop("ACTION_ENDPOINT_URL", None)
+        env.pop("RASA_URL", None)
+        return cls(workdir=workdir, env=env)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['RASA_PORT']}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['ACTIONS_PORT']}"
+
+    def log(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def start(self, name: str) -> None:
+        script = {"actions": "scripts/run-actions", "rasa": "scripts/run-rasa"}[name]
+        with self.log(name).open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [str(REPO / script)], cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"{self.actions_url}/health" if name == "actions" else f"{self.rasa_url}/status?token=test-token"
+        wait_until_up(url, self.processes[name], timeout=240, log=self.log(name))
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def pause(self, name: str) -> None:
+        os.killpg(self.processes[name].pid, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        os.killpg(self.processes[name].pid, signal.SIGCONT)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    def say(self, sender: str, text: str, **extra: Any) -> list[dict[str, Any]]:
+        response = httpx.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, **extra},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+def payloads(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["custom"] for m in messages if m.get("custom")]
+
+
+def payload(messages: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    found = [p for p in payloads(messages) if p.get("type") == kind]
+    assert found, f"no {kind!r} payload in {messages}"
+    return found[0]
+
+
+def text_of(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text", "") for m in messages if m.get("text"))

@@ -1,0 +1,144 @@
+"""Route and compose stages of the answer pipeline, on real Procedure records."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from answers import compose
+from answers.aspects import detect_aspect, strip_aspect_words
+from answers.route import route_turn
+from knowledge.model import Channel, Document, Overlay, Procedure
+
+BIRTH = Procedure(
+    code="1.001193",
+    title="Thủ tục đăng ký khai sinh",
+    levels=["commune"],
+    channels=[
+        Channel(kind="online", time_limit="Ngay trong ngày", time_days=0.5, fee="Miễn phí", fee_vnd=0),
+        Channel(kind="in_person", time_limit="Ngay trong ngày", time_days=0.5, fee="Lệ phí 8.000 đồng", fee_vnd=8000),
+    ],
+    documents=[Document(name="Tờ khai đăng ký khai sinh", copies="1 bản chính"), Document(name="Giấy chứng sinh")],
+    steps=["Nộp hồ sơ", "Nhận kết quả"],
+    source_url="https://dichvucong.gov.vn/thu-tuc-hanh-chinh/birth",
+    overlay=Overlay(title_en="Birth registration", summary_vi="Khai sinh cho trẻ.", summary_en="Registering a birth."),
+)
+PLACE = compose.Place(province_center="Trung tâm Phục vụ hành chính công tỉnh Bắc Ninh",
+                      ward_center="Trung tâm Phục vụ hành chính công xã An Lạc")
+
+
+@dataclass
+class FakeHit:
+    code: str
+    title: str
+    score: float = 1.0
+
+
+@dataclass
+class FakeResult:
+    decision: str
+    hits: list[FakeHit] = field(default_factory=list)
+
+
+def search_returning(decision: str, *codes: str):
+    def search(query: str) -> FakeResult:
+        search.queries.append(query)
+        return FakeResult(decision, [FakeHit(c, f"title {c}") for c in codes])
+    search.queries = []
+    return search
+
+
+@pytest.mark.parametrize(
+    "text, aspect",
+    [
+        ("thế lệ phí bao nhiêu?", "fees"),
+        ("the le phi bao nhieu", "fees"),
+        ("nộp online được không?", "online"),
+        ("mất bao lâu thì có", "processing_time"),
+        ("nop o dau vay", "where"),
+        ("làm giấy khai sinh cho con cần gì", "documents"),
+        ("how much is the fee", "fees"),
+        ("how long does it take", "processing_time"),
+        ("điều kiện là gì", "conditions"),
+        ("thủ tục đăng ký kết hôn", None),
+    ],
+)
+def test_detect_aspect(text, aspect):
+    assert detect_aspect(text) == aspect
+
+
+def test_strip_aspect_words_keeps_diacritics_of_the_rest():
+    assert strip_aspect_words("Lệ phí làm hộ chiếu bao nhiêu tiền?") == "làm hộ chiếu ?"
+
+
+def test_first_question_answers_the_found_procedure_with_its_aspect():
+    search = search_returning("answer", "1.001193", "2.000986")
+    route = route_turn("làm giấy khai sinh cho con cần gì", "ask_procedure", None, None, None, search)
+    assert (route.kind, route.code, route.aspect) == ("answer", "1.001193", "documents")
+    assert route.options == [("2.000986", "title 2.000986")]
+    assert search.queries == ["làm giấy khai sinh cho con"]
+
+
+def test_follow_up_aspect_stays_on_the_procedure_in_context():
+    route = route_turn("thế lệ phí bao nhiêu?", "ask_aspect", "1.001193", None, None,
+                       search_returning("no_answer"))
+    assert (route.kind, route.code, route.aspect) == ("answer", "1.001193", "fees")
+
+
+def test_a_new_procedure_question_replaces_the_context():
+    route = route_turn("còn đăng ký kết hôn thì sao", "ask_procedure", "1.001193", None, None,
+                       search_returning("answer", "1.000894"))
+    assert (route.kind, route.code) == ("answer", "1.000894")
+
+
+def test_unclear_question_offers_choices_and_a_pick_answers_the_pending_aspect():
+    route = route_turn("đăng ký xe", "ask_procedure", None, None, None,
+                       search_returning("clarify", "a", "b", "c", "d", "e", "f"))
+    assert route.kind == "choices" and [c for c, _ in route.options] == ["a", "b", "c", "d", "e"]
+    picked = route_turn('/choose_procedure{"procedure_code": "b"}', "choose_procedure", None, "b", "fees",
+                        search_returning("no_answer"))
+    assert (picked.kind, picked.code, picked.aspect) == ("answer", "b", "fees")
+
+
+def test_nothing_relevant_and_no_context_is_no_answer():
+    route = route_turn("thời tiết hôm nay", "out_of_scope", None, None, None, search_returning("no_answer"))
+    assert route.kind == "no_answer"
+
+
+def test_overview_in_vietnamese_cites_and_lists_structure():
+    reply = compose.procedure_answer(BIRTH, "overview", "vi", PLACE)
+    assert reply.custom == {"type": "procedure", "code": "1.001193", "title": BIRTH.title,
+                            "aspect": "overview", "source_url": BIRTH.source_url}
+    for expected in ("1.001193", "☐ Tờ khai đăng ký khai sinh (1 bản chính)", "Miễn phí", "8.000 đồng",
+                     "xã An Lạc", BIRTH.source_url):
+        assert expected in reply.text
+
+
+def test_fees_in_english_use_english_words_and_amounts():
+    reply = compose.procedure_answer(BIRTH, "fees", "en", PLACE)
+    assert "Birth registration (code 1.001193)" in reply.text
+    assert "Online: free" in reply.text and "In person: 8,000 VND" in reply.text
+    assert "Source:" in reply.text
+
+
+@pytest.mark.parametrize("aspect", ["overview", "documents", "fees", "processing_time", "where", "online",
+                                    "steps", "conditions", "result"])
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_every_aspect_renders_with_citation_even_for_a_bare_record(aspect, language):
+    bare = Procedure(code="9.999999", title="Thủ tục thử", source_url="https://example.test/x")
+    reply = compose.procedure_answer(bare, aspect, language, PLACE)
+    assert "9.999999" in reply.text and "https://example.test/x" in reply.text
+    assert reply.custom["aspect"] == aspect
+
+
+def test_choices_carry_buttons_and_payload():
+    reply = compose.choices([("a", "Thủ tục A"), ("b", "Thủ tục B")], "vi")
+    assert reply.custom == {"type": "choices", "options": [{"code": "a", "title": "Thủ tục A"},
+                                                           {"code": "b", "title": "Thủ tục B"}]}
+    assert reply.buttons[1]["payload"] == '/choose_procedure{"procedure_code": "b"}'
+
+
+def test_no_answer_and_handoff_give_the_hotline():
+    assert "1800" in compose.no_answer("vi", "18001096", "7:30–17:00").text
+    handoff = compose.handoff("en", "18001096", "7:30–17:00", PLACE)
+    assert handoff.custom == {"type": "handoff", "hotline": "18001096", "hours": "7:30–17:00"}

@@ -1,0 +1,63 @@
+"""The retrieval dev set is only worth its figures if it is sound and kept apart from what we index."""
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from knowledge.curated import load_curated
+from knowledge.text import fold
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "questions.jsonl"
+VARIANTS = {"vi", "vi_nodiac", "colloquial", "en", "oos"}
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[dict]:
+    return [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_shape_and_counts(questions):
+    counts = Counter(q["variant"] for q in questions)
+    assert set(counts) == VARIANTS
+    assert len(questions) >= 200
+    assert min(counts.values()) >= 30
+    assert len({q["id"] for q in questions}) == len(questions)
+    assert len({q["query"] for q in questions}) == len(questions)
+    for q in questions:
+        assert (q["variant"] == "oos") == (q["codes"] == []), q["id"]
+        if q["variant"] == "vi_nodiac":
+            assert fold(q["query"]) == " ".join(q["query"].lower().split()), q["id"]
+
+
+def test_twins_share_their_labels(questions):
+    pairs: dict[str, list[dict]] = {}
+    for q in questions:
+        if "pair" in q:
+            pairs.setdefault(q["pair"], []).append(q)
+    assert len(pairs) >= 30
+    for twins in pairs.values():
+        assert sorted(t["variant"] for t in twins) == ["vi", "vi_nodiac"]
+        assert twins[0]["codes"] == twins[1]["codes"]
+
+
+def test_dev_questions_are_not_in_our_indexed_knowledge(questions):
+    """Overlay questions and aliases are indexed; a dev question copied there would inflate the figures."""
+    indexed = {
+        fold(text)
+        for p in load_curated()
+        for text in [*p.overlay.questions_vi, *p.overlay.questions_en, *p.overlay.aliases]
+    }
+    leaked = [q["query"] for q in questions if fold(q["query"]) in indexed]
+    assert not leaked
+
+
+@pytest.mark.catalog
+def test_every_label_is_a_real_catalog_code(questions, catalog_path):
+    with gzip.open(catalog_path, "rt", encoding="utf-8") as lines:
+        codes = {json.loads(line)["ma_thu_tuc"] for line in lines}
+    unknown = sorted({c for q in questions for c in q["codes"]} - codes)
+    assert not unknown

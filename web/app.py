@@ -1,0 +1,83 @@
+"""The Starlette application: `uvicorn web.app:app` (see scripts/run-web)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from web import api, pages, volunteer
+from web.catalog import Catalog
+from web.db import make_engine, session_factory
+from web.security import SecurityHeaders, content_security_policy
+from web.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+SESSION_HOURS = 8
+
+
+def asset_version(*names: str) -> str:
+    """A short hash of the assets, appended to their URLs so browsers fetch new versions."""
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update((STATIC / name).read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def create_app(settings: Settings | None = None, catalog: Catalog | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(
+        asset_v=asset_version("widget/widget.js", "widget/widget.css", "site.css", "site.js"),
+        rasa_public_url=settings.rasa_public_url,
+    )
+    app = Starlette(
+        routes=[
+            *pages.routes,
+            *api.routes,
+            *volunteer.routes,
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders, csp=content_security_policy(settings.rasa_public_url)),
+            Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="tltt_session",
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=settings.secure_cookies),
+        ],  # fmt: skip
+        exception_handlers={HTTPException: _error_page},
+    )
+    app.state.settings = settings
+    app.state.templates = templates
+    app.state.catalog = catalog or Catalog(settings.knowledge_index)
+    app.state.db = session_factory(make_engine(settings.database_url))
+    app.state.catalog.engine()  # start loading the knowledge index in the background
+    return app
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if 300 <= exc.status_code < 400:
+        return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
+    if request.url.path.startswith("/api/"):
+        from starlette.responses import JSONResponse
+
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
+                                      status_code=exc.status_code)  # fmt: skip
+
+
+def __getattr__(name: str) -> Starlette:
+    # `uvicorn web.app:app` builds the app on first access, so importing web.app has no side effects.
+    if name == "app":
+        globals()["app"] = application = create_app()
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,90 @@
+"""What the web app stores (SQLAlchemy): volunteer accounts, answer feedback and the
+assisted-session log. Never a resident's personal data: no names, numbers or chat text."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, create_engine, event,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+OUTCOMES = ("filed_online", "not_yet", "referred")  # of an assisted session
+RATINGS = ("up", "down")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Volunteer(Base):
+    __tablename__ = "web_volunteer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    ward: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)  # bumped on logout: old cookies die
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Feedback(Base):
+    """👍/👎 on one bot answer; one row per (conversation, message), the last vote wins."""
+
+    __tablename__ = "web_feedback"
+    __table_args__ = (UniqueConstraint("session_hash", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    session_hash: Mapped[str] = mapped_column(String(64))  # hash of the chat session id, not the id
+    message_id: Mapped[str] = mapped_column(String(40))
+    rating: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    comment: Mapped[str] = mapped_column(String(300), default="")  # personal digits masked
+    payload_type: Mapped[str] = mapped_column(String(32), default="")
+    procedure_code: Mapped[str] = mapped_column(String(20), default="")
+    aspect: Mapped[str] = mapped_column(String(32), default="")
+    lang: Mapped[str] = mapped_column(String(2), default="vi")
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AssistedSession(Base):
+    __tablename__ = "web_assisted_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("web_volunteer.id"))
+    ward: Mapped[str] = mapped_column(String(120))
+    procedure_code: Mapped[str] = mapped_column(String(20), default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # Several processes (web app, CLI) share the file: wait for locks instead of failing.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 5000")
+    cursor.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,78 @@
+"""A procedure as the public page shows it: plain labels, fees and times per channel, where to go."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import groupby
+from urllib.parse import urlparse
+
+from knowledge.locality import Localities
+from knowledge.model import Channel, Document, Procedure
+
+CHANNEL_NAMES = {"online": "Trực tuyến", "post": "Qua bưu chính", "in_person": "Trực tiếp"}
+LEVEL_NAMES = {"commune": "cấp xã", "province": "cấp tỉnh", "ministry": "cấp bộ, trung ương"}
+PORTAL = "https://dichvucong.gov.vn/"
+ALLOWED_HOST = re.compile(r"(^|\.)gov\.vn$")
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    name: str
+    fee: str
+    time: str
+    note: str
+
+
+@dataclass(frozen=True)
+class DocumentGroup:
+    name: str
+    documents: list[Document]
+
+
+@dataclass(frozen=True)
+class ProcedureView:
+    p: Procedure
+    levels: str
+    channels: list[ChannelView]
+    groups: list[DocumentGroup]
+    where: list[str]
+    source_url: str  # "" unless it is an official (gov.vn) address
+
+
+@lru_cache(maxsize=1)
+def localities() -> Localities:
+    return Localities.load()
+
+
+def fee_text(c: Channel) -> str:
+    if c.fee_vnd == 0:
+        return "Miễn phí"
+    if c.fee_vnd:
+        return f"{c.fee_vnd:,}".replace(",", ".") + " đồng"
+    return c.fee or "Chưa có thông tin"
+
+
+def official_url(url: str) -> str:
+    parsed = urlparse(url)
+    return url if parsed.scheme == "https" and ALLOWED_HOST.search(parsed.hostname or "") else ""
+
+
+def where_lines(p: Procedure) -> list[str]:
+    if p.is_commune_level:
+        lines = ["Trung tâm Phục vụ hành chính công của xã/phường nơi bạn cư trú."]
+    elif "province" in p.levels:
+        lines = [f"{localities().province_service_center}."]
+    else:
+        lines = [f"{p.agency or 'Cơ quan có thẩm quyền'}."]
+    if p.submit_address:
+        lines.append(f"Theo nguồn chính thức: {p.submit_address}")
+    return lines
+
+
+def view(p: Procedure) -> ProcedureView:
+    channels = [ChannelView(CHANNEL_NAMES[c.kind], fee_text(c), c.time_limit or "Chưa có thông tin", c.note)
+                for c in p.channels]  # fmt: skip
+    groups = [DocumentGroup(name, list(docs)) for name, docs in groupby(p.documents, key=lambda d: d.group)]
+    levels = ", ".join(LEVEL_NAMES[lv] for lv in p.levels)
+    return ProcedureView(p, levels, channels, groups, where_lines(p), official_url(p.source_url))
