@@ -31,6 +31,14 @@ class ValidateDossierForm(FormValidationAction):
     def name(self) -> str:
         return "validate_dossier_form"
 
+    async def extract_dossier_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("dossier_code"):
+            return {}
+        code = normalize_code(tracker.latest_message.get("text"))
+        return {"dossier_code": code} if code else {}
+
     def validate_dossier_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

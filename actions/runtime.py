@@ -48,7 +48,7 @@ class Runtime:
 
     def _load(self) -> None:
         try:
-            self._knowledge = KnowledgeBase.load(self.index_dir)
+            self._knowledge = KnowledgeBase(self.index_dir)
             self._error = None
             self._checked_at = time.monotonic()
             logger.info("knowledge index loaded from %s", self.index_dir)
@@ -62,8 +62,8 @@ class Runtime:
             knowledge_loaded=knowledge is not None,
             index=str(self.index_dir),
             error=self._error,
-            procedures=len(knowledge) if knowledge is not None else 0,
-            model=knowledge.model_name if knowledge is not None else None,
+            procedures=len(knowledge.engine.data.procedures) if knowledge is not None else 0,
+            model=knowledge.manifest.get("model_name") if knowledge is not None else None,
         )
 
 

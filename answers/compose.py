@@ -49,7 +49,9 @@ def _language(language: str | None) -> str:
 
 def _render(language: str | None, name: str, **values: Any) -> str:
     template = _env.get_template(f"{_language(language)}/{name}.j2")
-    return "\n".join(line.rstrip() for line in template.render(**values).strip().splitlines())
+    lines = (line.rstrip() for line in template.render(**values).strip().splitlines())
+    # No blank lines: Rasa's channels split a text into separate messages at each one.
+    return "\n".join(line for line in lines if line)
 
 
 def procedure_answer(

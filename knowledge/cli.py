@@ -119,8 +119,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from knowledge.index import InvalidIndex
+
     args = parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except InvalidIndex as exc:
+        print(f"knowledge: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -175,7 +175,8 @@ def get_embedder(name: str | None = None) -> SentenceTransformer:
 
 
 def embed_passages(
-    texts: list[str], cache: EmbeddingCache, model_name: str | None, log: Log
+    texts: list[str], cache: EmbeddingCache, model_name: str | None, log: Log,
+    embedder: SentenceTransformer | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts`, embedding only cache misses; returns (vectors, cache hits)."""
     keys = [cache.key(t) for t in texts]
@@ -183,12 +184,14 @@ def embed_passages(
     if missing:
         todo = {cache.key(t): t for t in texts}
         log(f"embedding {len(missing)} passages…")
-        model = get_embedder(model_name)
+        model = embedder or get_embedder(model_name)
+        previous = model.max_seq_length
         model.max_seq_length = PASSAGE_MAX_TOKENS
         vecs = model.encode(
             [todo[k] for k in missing], prompt_name="passage", batch_size=BATCH_SIZE,
             normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
         )  # fmt: skip
+        model.max_seq_length = previous
         cache.vectors.update(zip(missing, vecs.astype(np.float32)))
     fresh = set(missing)
     hits = sum(1 for k in keys if k not in fresh)
@@ -237,6 +240,7 @@ def build_index(
     cache_dir: Path | None = None,
     force: bool = False,
     holdout: Sequence[str] = (),
+    embedder: SentenceTransformer | None = None,
     log: Log = lambda _msg: None,
 ) -> BuildReport:
     from knowledge.embedding import resolve_model_name
@@ -257,7 +261,7 @@ def build_index(
     chunks = catalog_chunks(procedures)
     dense_rows = np.array([i for i, c in enumerate(chunks) if c.dense], dtype=np.int32)
     cache = EmbeddingCache(cache_dir or default_cache_dir(index_dir), mid)
-    vectors, hits = embed_passages([chunks[i].passage() for i in dense_rows], cache, model_name, log)
+    vectors, hits = embed_passages([chunks[i].passage() for i in dense_rows], cache, model_name, log, embedder)
     if hits < len(dense_rows):
         cache.save()
     build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"

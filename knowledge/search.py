@@ -299,11 +299,7 @@ class Engine:
         )  # fmt: skip
 
     def fuse(self, f: Features, params: RankParams | None = None) -> np.ndarray:
-        p = params or self.params
-        return (
-            p.dense * f.dense + p.cover_name * f.cover_name + p.cover_all * f.cover_all + p.bm25 * f.bm25
-            + p.level * f.prior_level + p.curated * f.prior_curated
-        )  # fmt: skip
+        return fuse(f, params or self.params)
 
     # ----------------------------------------------------------------- decision
 
@@ -346,6 +342,14 @@ def _split_at(parts: list[list[str]], phrases: set[tuple[str, ...]]) -> list[lis
                 i += 1
         out.append(current)
     return [c for c in out if c]
+
+
+def fuse(f: Features, p: RankParams) -> np.ndarray:
+    """Weighted sum of the per-procedure features: one score per procedure."""
+    return (
+        p.dense * f.dense + p.cover_name * f.cover_name + p.cover_all * f.cover_all + p.bm25 * f.bm25
+        + p.level * f.prior_level + p.curated * f.prior_curated
+    )  # fmt: skip
 
 
 def top_signals(f: Features, scores: np.ndarray, order: np.ndarray, english: bool) -> dict[str, float]:

@@ -21,6 +21,7 @@ from knowledge.text import fold
 logger = logging.getLogger(__name__)
 
 CODE = re.compile(r"^\d\.\d{6}$")
+WORD = re.compile(r"\w+")
 RETRY_SECONDS = 60.0  # how often a missing or broken index is looked for again
 RELOAD_CHECK_SECONDS = 30.0  # how often a rebuilt index is looked for
 FILTER_POOL = 80  # hits fetched from the engine before field/level filters are applied
@@ -64,7 +65,7 @@ class Catalog:
         self.index_dir = index_dir
         self._curated = curated if curated is not None else load_curated()
         self._by_code = {p.code: p for p in self._curated}
-        self._folded = {p.code: _name_text(p) for p in self._curated}
+        self._folded = {p.code: _folded_texts(p) for p in self._curated}
         self._engine: SearchEngine | None = None
         self._tried_at = -RETRY_SECONDS
         self._checked_at = time.monotonic()
@@ -164,24 +165,31 @@ class Catalog:
         return found, confident
 
     def _curated_search(self, query: str) -> list[Found]:
-        """Accent-insensitive word match on names, aliases and example questions."""
-        folded = fold(query)
-        words = [w for w in re.findall(r"\w+", folded) if len(w) > 1 or w.isdigit()]
+        """Accent-insensitive word match; the whole phrase in a name or alias ranks first,
+        the shorter that name the better (it is closer to what was typed)."""
+        words = [w for w in WORD.findall(fold(query)) if len(w) > 1 or w.isdigit()]
         if not words:
             return []
+        phrase = f" {' '.join(words)} "
         scored = []
-        for code, text in self._folded.items():
-            padded = f" {text} "
-            share = sum(f" {w} " in padded for w in words) / len(words)
-            phrase = 1.0 if f" {' '.join(words)} " in padded else 0.0
+        for code, (names, everything) in self._folded.items():
+            share = sum(f" {w} " in everything for w in words) / len(words)
+            in_names = [n for n in names if phrase in n]
+            closeness = len(phrase) / min(len(n) for n in in_names) if in_names else 0.0
+            score = share + (1.0 + closeness if in_names else 0.5 if phrase in everything else 0.0)
             if share >= 0.5:
-                scored.append(Found(self._by_code[code], share + phrase))
+                scored.append(Found(self._by_code[code], score))
         return sorted(scored, key=lambda f: -f.score)
 
 
-def _name_text(p: Procedure) -> str:
-    names = [p.title, p.field, p.overlay.title_en, *p.overlay.aliases, *p.overlay.questions_vi]
-    return " ".join(re.findall(r"\w+", fold(" . ".join(names))))
+def _folded_texts(p: Procedure) -> tuple[list[str], str]:
+    """(each name and alias, everything searchable), folded and padded with spaces."""
+    def padded(text: str) -> str:
+        return " " + " ".join(WORD.findall(fold(text))) + " "
+
+    names = [padded(n) for n in (p.title, p.overlay.title_en, *p.overlay.aliases) if n]
+    return names, padded(" . ".join([p.title, p.field, p.overlay.title_en, *p.overlay.aliases,
+                                      *p.overlay.questions_vi]))  # fmt: skip
 
 
 def _matches(p: Procedure, field: str, level: str) -> bool:

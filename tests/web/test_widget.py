@@ -97,12 +97,16 @@ def test_deep_link_opens_on_procedure(web: WebApp, fake_rasa: FakeRasa, probe: P
 def test_deep_link_looks_up_dossier(web: WebApp, fake_rasa: FakeRasa, probe: PageProbe) -> None:
     page = probe.page
     page.goto(f"{web.url}/?ma_ho_so={DOSSIER}")
+    expect(answers(page).last).to_contain_text("4 số cuối")
+    ask(page, "4821")
+    expect(page.locator(".tltt-user").last).to_have_text(re.compile("••••"))
     card = answers(page).last.locator(".tltt-dossier")
     expect(card).to_contain_text(DOSSIER)
     expect(card).to_contain_text("Ngày hẹn trả")
     expect(card.locator(".tltt-badge")).to_contain_text("Quá hạn")
     session = stored(page)["session_id"]
-    assert [m["message"] for m in sent_by(fake_rasa, session)] == [f"tra cứu hồ sơ {DOSSIER}"]
+    assert [m["message"] for m in sent_by(fake_rasa, session)] == [f"tra cứu hồ sơ {DOSSIER}", "4821"]
+    assert "4821" not in page.content() and "4821" not in json.dumps(stored(page))
 
 
 @pytest.mark.parametrize("query", ["?thu_tuc=1.0048<b>", "?ma_ho_so=%22%3E%3Cimg%20src=x%3E"])

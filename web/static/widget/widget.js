@@ -439,6 +439,10 @@
   function send(payload, shown) {
     var last = lastBotOfTurn();
     if (last && last.quick_replies.length && !last.replied) { last.replied = true; rerender(last); }
+    // ID digits asked for a dossier lookup go to the bot but are never shown or kept here.
+    if (last && last.custom && last.custom.type === "ask" && last.custom.slot === "identity_digits") {
+      shown = shown.replace(/\d/g, "•");
+    }
     var m = { id: uid(), role: "user", text: shown, pending: true, ts: Date.now() };
     addMessage(m);
     state.outbox.push({ id: m.id, message: payload });
@@ -607,7 +611,7 @@
     ensureStyles();
     var action = deepLink();
     build();
-    setOpen(state.open || !!action || dom.inline, !action);
+    setOpen(state.open || !!action || dom.inline, !action || dom.inline); // inline: never scroll the page away
     if (action) send(action[0], action[1]);
     else if (state.outbox.length) flush();
   }

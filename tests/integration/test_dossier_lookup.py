@@ -1,0 +1,107 @@
+"""Dossier status lookup through the real servers: identity check, every status, lockout,
+back-end down, and no ID digits left in the stored conversations or the logs."""
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+import pytest
+
+from tests.integration.conftest import identity_digits
+from tests.integration.stack import payload, payloads, text_of
+
+
+def lookup(stack, sender: str, code: str, digits: str):
+    assert payload(stack.say(sender, f"tra cứu hồ sơ {code}"), "ask")["slot"] == "identity_digits"
+    return stack.say(sender, digits)
+
+
+def test_happy_path_shows_masked_name_status_and_next_step(stack, dossier_records):
+    record = dossier_records[4]  # status 5: documents to add
+    assert payload(stack.say("d-happy", "hồ sơ của tôi đến đâu rồi"), "ask")["slot"] == "dossier_code"
+    assert payload(stack.say("d-happy", record["code"].lower()), "ask")["slot"] == "identity_digits"
+    reply = stack.say("d-happy", f"4 số cuối là {identity_digits(5)}")
+    status = payload(reply, "dossier_status")
+    assert status["code"] == record["code"] and status["status_code"] == 5
+    assert status["appointment_date"] == record["appointment_date"] and status["overdue"] is False
+    text = text_of(reply)
+    assert "Nguyễn Văn An" not in text and "N***** V** A*" in text
+    assert record["supplement"] in text  # what to add, for status 5
+
+
+@pytest.mark.parametrize("status", range(1, 11))
+def test_every_status_is_rendered(stack, dossier_records, status):
+    record = dossier_records[status - 1]
+    reply = lookup(stack, f"d-status-{status}", record["code"], identity_digits(status))
+    shown = payload(reply, "dossier_status")
+    assert shown["status_code"] == status and shown["status"]
+    assert shown["overdue"] is (status == 4)
+    assert shown["status"] in text_of(reply)
+
+
+def test_qr_link_and_english(stack, dossier_records):
+    record = dossier_records[8]
+    link = f"https://dichvucong.bacninh.gov.vn/tra-cuu?ma_ho_so={record['code']}"
+    assert payload(stack.say("d-qr", f"check my application {link}"), "ask")["slot"] == "identity_digits"
+    reply = stack.say("d-qr", identity_digits(9))
+    assert payload(reply, "dossier_status")["status_code"] == 9
+    assert record["pickup_place"] in text_of(reply)
+
+
+def test_wrong_digits_and_unknown_code_get_the_same_answer(stack, dossier_records):
+    wrong = text_of(lookup(stack, "d-wrong", dossier_records[0]["code"], "1111"))
+    unknown = text_of(lookup(stack, "d-unknown", "000.00.31.H04-250101-9999", identity_digits(1)))
+    assert wrong == unknown and "Không tìm thấy" in wrong
+
+
+def test_wrong_format_is_explained_with_an_example(stack):
+    stack.say("d-format", "tra cứu hồ sơ")
+    reply = stack.say("d-format", "hs so 12345")
+    assert "000.00.31.H04-250714-0012" in text_of(reply) and payload(reply, "ask")["slot"] == "dossier_code"
+    stack.say("d-format", "000.00.31.H04-250714-0012")
+    reply = stack.say("d-format", "12")
+    assert payload(reply, "ask")["slot"] == "identity_digits" and "4" in text_of(reply)
+
+
+def test_five_failed_checks_pause_the_lookup(stack, dossier_records):
+    code = dossier_records[1]["code"]
+    kinds = [p["type"] for attempt in range(5) for p in payloads(lookup(stack, "d-lock", code, "1111"))]
+    assert kinds[-1] == "dossier_locked" and kinds.count("dossier_not_found") == 4
+    # even the right digits are refused while paused
+    kinds = [p["type"] for p in payloads(lookup(stack, "d-lock", code, identity_digits(2)))]
+    assert "dossier_locked" in kinds and "dossier_status" not in kinds
+
+
+def test_backend_down_answers_clearly_within_5_seconds(stack, dossier_records):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    stack.stop("actions")
+    stack.env["DOSSIER_API_URL"] = f"http://127.0.0.1:{dead}"
+    try:
+        stack.start("actions")
+        stack.say("d-down", f"tra cứu hồ sơ {dossier_records[2]['code']}")
+        started = time.monotonic()
+        reply = stack.say("d-down", identity_digits(3))
+        assert time.monotonic() - started < 5
+        assert payload(reply, "dossier_unavailable") and "thử lại" in text_of(reply)
+    finally:
+        stack.stop("actions")
+        del stack.env["DOSSIER_API_URL"]
+        stack.start("actions")
+
+
+def test_no_id_digits_in_the_tracker_store_or_the_logs(stack, dossier_records):
+    record = dossier_records[6]
+    lookup(stack, "d-privacy", record["code"], f"căn cước của tôi {record['applicant_id_number']}")
+    lookup(stack, "d-privacy", record["code"], identity_digits(7))
+    tracker_db = stack.workdir / "tracker.db"
+    stored = tracker_db.read_bytes()
+    assert b"d-privacy" in stored  # the conversation really is stored there
+    logs = stack.log("rasa").read_bytes() + stack.log("actions").read_bytes()
+    for status in range(1, 11):
+        # standalone digits only: timestamps, confidences and ids are long and may contain them
+        secret = re.compile(rb"(?<![\w.])" + identity_digits(status).encode() + rb"(?!\w)")
+        assert not secret.search(stored), status
+        assert not secret.search(logs), status
