@@ -12,12 +12,15 @@ from typing import Literal
 
 from knowledge.model import Level, Procedure
 
-ChunkKind = Literal["overview", "alias", "question", "english", "documents", "fees", "steps", "conditions"]
+ChunkKind = Literal[
+    "overview", "alias", "question", "summary", "english", "documents", "fees", "steps", "conditions"
+]
 
 SECTION_NAMES: dict[ChunkKind, str] = {
     "overview": "Tổng quan",
     "alias": "Tên gọi khác",
     "question": "Câu hỏi thường gặp",
+    "summary": "Tóm tắt",
     "english": "English",
     "documents": "Thành phần hồ sơ",
     "fees": "Thời hạn và phí, lệ phí",
@@ -27,7 +30,7 @@ SECTION_NAMES: dict[ChunkKind, str] = {
 LEVEL_NAMES: dict[Level, str] = {"ministry": "Cấp bộ", "province": "Cấp tỉnh", "commune": "Cấp xã"}
 CHANNEL_NAMES = {"online": "Trực tuyến", "post": "Dịch vụ bưu chính", "in_person": "Trực tiếp"}
 SEPARATOR = " › "
-DENSE_KINDS: frozenset[ChunkKind] = frozenset({"overview", "alias", "question", "english"})
+DENSE_KINDS: frozenset[ChunkKind] = frozenset({"overview", "alias", "question", "summary", "english"})
 MAX_LEXICAL_CHARS = 3000  # long sections add noise to BM25 beyond this
 MAX_DENSE_CHARS = 400  # the dense model reads ~128 tokens anyway
 
@@ -37,7 +40,8 @@ class Chunk:
     code: str
     kind: ChunkKind
     heading: str  # e.g. "Thủ tục đăng ký khai sinh › Thành phần hồ sơ"
-    text: str
+    text: str  # what BM25 reads
+    dense_text: str = ""  # what the dense model reads, when not `text`
 
     @property
     def dense(self) -> bool:
@@ -45,7 +49,9 @@ class Chunk:
 
     def passage(self) -> str:
         """What the dense model reads: the heading chain gives context to short bodies."""
-        if self.kind in ("overview", "english"):
+        if self.dense_text:
+            return self.dense_text[:MAX_DENSE_CHARS]
+        if self.kind == "english":
             return self.text[:MAX_DENSE_CHARS]
         return f"{self.heading}: {self.text}"[:MAX_DENSE_CHARS]
 
@@ -67,13 +73,17 @@ def _fees(p: Procedure) -> str:
 
 
 def procedure_chunks(p: Procedure) -> list[Chunk]:
-    def make(kind: ChunkKind, text: str) -> Chunk:
+    def make(kind: ChunkKind, text: str, dense_text: str = "") -> Chunk:
         limit = MAX_LEXICAL_CHARS if kind not in DENSE_KINDS else 1000
-        return Chunk(p.code, kind, f"{p.title}{SEPARATOR}{SECTION_NAMES[kind]}", text.strip()[:limit])
+        return Chunk(p.code, kind, f"{p.title}{SEPARATOR}{SECTION_NAMES[kind]}", text.strip()[:limit], dense_text)
 
-    out = [make("overview", _overview(p))]
+    # The overview's passage is short on purpose (title and field): aliases and the summary
+    # have passages of their own, and short passages keep the cold build fast.
+    out = [make("overview", _overview(p), _join([p.title, p.field]))]
     out += [make("alias", a) for a in p.overlay.aliases]
     out += [make("question", q) for q in [*p.overlay.questions_vi, *p.overlay.questions_en]]
+    if p.overlay.summary_vi:
+        out.append(make("summary", p.overlay.summary_vi))
     if p.overlay.title_en:
         out.append(make("english", _join([p.overlay.title_en, p.overlay.summary_en])))
     sections: list[tuple[ChunkKind, str]] = [

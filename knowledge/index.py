@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,8 +144,12 @@ class EmbeddingCache:
         self.vectors: dict[bytes, np.ndarray] = {}
         keys, vecs = self.folder / "keys.npy", self.folder / "vectors.npy"
         if keys.is_file() and vecs.is_file():
-            for k, v in zip(np.load(keys), np.load(vecs)):
-                self.vectors[k.tobytes()] = v
+            stored = np.load(keys)
+            # rows of 20 bytes; caches written as "S20" strings lost trailing NULs: pad them back
+            digests = [row.tobytes() for row in stored] if stored.dtype == np.uint8 else [
+                bytes(k).ljust(20, b"\0") for k in stored
+            ]
+            self.vectors = dict(zip(digests, np.load(vecs)))
 
     def key(self, text: str) -> bytes:
         return hashlib.sha1(f"{self.model}\0{text}".encode()).digest()
@@ -264,7 +269,7 @@ def build_index(
     vectors, hits = embed_passages([chunks[i].passage() for i in dense_rows], cache, model_name, log, embedder)
     if hits < len(dense_rows):
         cache.save()
-    build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{uuid.uuid4().hex[:8]}"
     tmp = _builds_dir(index_dir) / f".tmp-{build_id}"
     tmp.mkdir(parents=True)
     _write_files(tmp, procedures, chunks, dense_rows, vectors)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 Decision = Literal["answer", "clarify", "no_answer"]
 MAX_QUERY_CHARS = 300  # longer input is cut: a question never needs more
 ENGLISH_RATIO = 0.34  # share of non-Vietnamese words from which an unaccented query is English
-NAME_KINDS = frozenset({"overview", "alias", "question", "english"})
+NAME_KINDS = frozenset({"overview", "alias", "question", "summary", "english"})
 LEVEL_VALUE = {"commune": 1.0, "province": 0.5, "ministry": 0.0}
 
 
@@ -48,7 +48,7 @@ class RankParams:
     english_own_weight: float = 0.3  # lexical weight of an English query's own words
     kind_weight: dict[str, float] = field(
         default_factory=lambda: {
-            "overview": 1.0, "alias": 1.0, "question": 0.9, "english": 1.0,
+            "overview": 1.0, "alias": 1.0, "question": 0.9, "summary": 0.5, "english": 1.0,
             "documents": 0.45, "fees": 0.2, "steps": 0.35, "conditions": 0.35,
         }
     )  # fmt: skip
@@ -182,6 +182,9 @@ class Engine:
         if data.dense.size:
             self.faiss.add(data.dense)
         self.dense_procedure = data.chunk_procedure[data.dense_rows]
+        self.chunk_starts = _group_starts(data.chunk_procedure, self.n)
+        self.dense_starts = _group_starts(self.dense_procedure, self.n)
+        self._postings_cache: dict[tuple[int, bool], np.ndarray] = {}
         kinds = np.array(data.chunk_kind)
         self.name_chunk = np.isin(kinds, list(NAME_KINDS))
         self.kinds = kinds
@@ -221,8 +224,19 @@ class Engine:
         return QueryPlan(text, english, dense_text, list(dict.fromkeys(terms)), expansion)
 
     def embed_query(self, text: str) -> np.ndarray:
-        vec = self.embedder.encode([text], prompt_name="query", normalize_embeddings=True, convert_to_numpy=True)
-        return np.asarray(vec, dtype=np.float32)
+        """One normalised query vector. Calls the model's preprocess/forward directly: for a
+        single short text `encode`'s batching machinery costs a few ms of the latency budget."""
+        import torch
+
+        model = self.embedder
+        try:
+            with torch.inference_mode():
+                features = model.preprocess([text], prompt=model.prompts.get("query", ""))
+                vec = model.forward(features)["sentence_embedding"].float().numpy()
+        except (AttributeError, KeyError, TypeError):  # another sentence-transformers API
+            vec = model.encode([text], prompt_name="query", convert_to_numpy=True)
+        vec = np.asarray(vec, dtype=np.float32)
+        return vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
 
     # ----------------------------------------------------------------- features
 
@@ -241,13 +255,25 @@ class Engine:
         if total <= 0:
             return cover
         for i, w in weights.items():
-            chunks = self.postings[self.indptr[i] : self.indptr[i + 1]]
-            if mask is not None:
-                chunks = chunks[mask[chunks]]
-            cover[np.unique(self.data.chunk_procedure[chunks])] += w
+            cover[self._procedures_with(i, mask is not None)] += w
         return cover / total
 
-    def _per_procedure_max(self, values: np.ndarray, procedure: np.ndarray) -> np.ndarray:
+    def _procedures_with(self, term: int, names_only: bool) -> np.ndarray:
+        """Procedures having the term (in name-like chunks only, if asked); cached per term."""
+        key = (term, names_only)
+        found = self._postings_cache.get(key)
+        if found is None:
+            chunks = self.postings[self.indptr[term] : self.indptr[term + 1]]
+            if names_only:
+                chunks = chunks[self.name_chunk[chunks]]
+            found = self._postings_cache[key] = np.unique(self.data.chunk_procedure[chunks])
+        return found
+
+    def _per_procedure_max(self, values: np.ndarray, starts: np.ndarray | None, procedure: np.ndarray) -> np.ndarray:
+        """Max of chunk values per procedure; `starts` (first row of each procedure) allows the
+        fast path when every procedure has rows and rows are grouped by procedure."""
+        if starts is not None:
+            return np.maximum.reduceat(values, starts).astype(np.float64)
         out = np.full(self.n, -np.inf if values.min(initial=0) < 0 else 0.0, dtype=np.float64)
         np.maximum.at(out, procedure, values)
         return out
@@ -286,12 +312,15 @@ class Engine:
     def features(self, plan: QueryPlan, qvec: np.ndarray | None) -> Features:
         own, exp, missing = self._term_weights(plan)
         both = {**own, **exp}
-        lex = self._per_procedure_max(self._bm25(both) * self._kind_weights(), self.data.chunk_procedure)
+        chunk_scores = self._bm25(both) * self._kind_weights()
+        lex = self._per_procedure_max(chunk_scores, self.chunk_starts, self.data.chunk_procedure)
         top = lex.max(initial=0.0)
         dense = np.zeros(self.n)
         if qvec is not None and self.faiss.ntotal:
             sims, rows = self.faiss.search(qvec, self.faiss.ntotal)
-            dense = self._per_procedure_max(sims[0], self.dense_procedure[rows[0]])
+            by_row = np.empty(self.faiss.ntotal, dtype=np.float32)
+            by_row[rows[0]] = sims[0]
+            dense = self._per_procedure_max(by_row, self.dense_starts, self.dense_procedure)
             dense[np.isinf(dense)] = 0.0
         return Features(
             dense, lex / top if top > 0 else lex, self._coverage(both, missing, self.name_chunk),
@@ -320,6 +349,16 @@ class Engine:
         section = next((a for a in aspects if (i, a) in self.sections), None)
         heading = f"{p.title}{SEPARATOR}{SECTION_NAMES[section]}" if section else p.title  # type: ignore[index]
         return Hit(p.code, p.title, score, section, heading)
+
+
+def _group_starts(procedure: np.ndarray, n: int) -> np.ndarray | None:
+    """First row of each procedure when rows are grouped by procedure and none is missing."""
+    if not len(procedure) or np.any(np.diff(procedure) < 0):
+        return None
+    starts = np.searchsorted(procedure, np.arange(n))
+    present = np.zeros(n, dtype=bool)
+    present[procedure] = True
+    return starts if present.all() else None
 
 
 def _split_at(parts: list[list[str]], phrases: set[tuple[str, ...]]) -> list[list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,17 +17,26 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 
+# Other test modules import these fixtures; a module-level store makes them build once per
+# session even so (a fixture imported into two modules is two fixtures to pytest).
+_SESSION: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformer:
-    return get_embedder()
+    if "embedder" not in _SESSION:
+        _SESSION["embedder"] = get_embedder()
+    return _SESSION["embedder"]
 
 
 @pytest.fixture(scope="session")
 def curated_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformer) -> tuple[Path, BuildReport]:
     """The default index; its embedding cache (`<parent>/embedding-cache`) is shared by the
     other builds of this session that use the same parent folder."""
-    index_dir = tmp_path_factory.mktemp("indexes") / "curated"
-    return index_dir, build_index(index_dir, embedder=embedder)
+    if "curated" not in _SESSION:
+        index_dir = tmp_path_factory.mktemp("indexes") / "curated"
+        _SESSION["curated"] = (index_dir, build_index(index_dir, embedder=embedder))
+    return _SESSION["curated"]
 
 
 @pytest.fixture(scope="session")
@@ -117,3 +126,12 @@ def test_reload_picks_up_a_new_build(embedder: SentenceTransformer, curated_inde
     build_index(index_dir, embedder=embedder, force=True)
     assert kb.reload_if_changed() is True and kb.manifest["build_id"] != before
     assert kb.search("đăng ký kết hôn").hits and os.path.realpath(index_dir) == str(kb.engine.data.folder)
+
+
+def test_fast_query_embedding_matches_encode(kb: KnowledgeBase, embedder: SentenceTransformer) -> None:
+    import numpy as np
+
+    for text in ("làm giấy khai sinh cho con", "renew a passport (hộ chiếu)"):
+        fast = kb.engine.embed_query(text)
+        slow = embedder.encode([text], prompt_name="query", normalize_embeddings=True)
+        assert fast.shape == (1, 384) and float((fast * slow).sum()) > 0.9999

@@ -145,15 +145,20 @@ def _procedure(code: str = "1.000001", **overlay: object) -> Procedure:
 
 
 def test_chunks_per_section_carry_their_heading() -> None:
-    p = _procedure(aliases=["làm giấy khai sinh"], questions_vi=["khai sinh cần gì"], title_en="Birth registration")
+    p = _procedure(
+        aliases=["làm giấy khai sinh"], questions_vi=["khai sinh cần gì"], title_en="Birth registration",
+        summary_vi="Làm giấy khai sinh cho trẻ mới sinh.",
+    )  # fmt: skip
     chunks = procedure_chunks(p)
     kinds = [c.kind for c in chunks]
-    assert kinds == ["overview", "alias", "question", "english", "documents", "fees", "steps", "conditions"]
+    assert kinds == ["overview", "alias", "question", "summary", "english", "documents", "fees", "steps", "conditions"]
     docs = next(c for c in chunks if c.kind == "documents")
     assert docs.heading == f"Thủ tục đăng ký khai sinh{SEPARATOR}Thành phần hồ sơ"
     assert "Giấy chứng sinh" in docs.text and not docs.dense
     assert {c.kind for c in chunks if c.dense} == set(DENSE_KINDS)
     assert "làm giấy khai sinh" in chunks[0].text and "Cấp xã" in chunks[0].text
+    assert chunks[0].passage() == "Thủ tục đăng ký khai sinh. Hộ tịch"  # short: title and field
+    assert chunks[1].passage().startswith("Thủ tục đăng ký khai sinh › Tên gọi khác: ")
     assert all(len(c.passage()) <= 400 for c in chunks)
 
 
@@ -246,3 +251,14 @@ def test_split_at_drops_phrases_and_cuts_clauses() -> None:
     parts = [["kết", "hôn", "mất", "bao", "lâu", "ở", "đâu"]]
     assert _split_at(parts, {("mat", "bao", "lau")}) == [["kết", "hôn"], ["ở", "đâu"]]
     assert _split_at(parts, set()) == parts
+
+
+def test_group_starts_allow_the_fast_per_procedure_max() -> None:
+    from knowledge.search import _group_starts
+
+    procedure = np.array([0, 0, 1, 2, 2, 2])
+    values = np.array([0.1, 0.5, 0.3, 0.2, 0.9, 0.4])
+    starts = _group_starts(procedure, 3)
+    assert starts is not None and list(np.maximum.reduceat(values, starts)) == [0.5, 0.3, 0.9]
+    assert _group_starts(np.array([0, 2, 2]), 3) is None  # procedure 1 has no rows
+    assert _group_starts(np.array([1, 0]), 2) is None  # not grouped

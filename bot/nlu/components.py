@@ -138,14 +138,15 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
 class LinearIntentClassifier(LogisticRegressionClassifier):
-    """Rasa's logistic-regression intent classifier with a tunable regularisation `C` and each
-    feature block scaled to unit length, so long messages do not outweigh the sentence vector.
+    """Rasa's logistic-regression intent classifier with a tunable regularisation `C`, n-grams
+    counted as present/absent, and each feature block scaled to unit length, so long messages
+    do not outweigh the sentence vector.
     On our held-out split it generalises better than DIET (see tests/test_nlu_quality.py)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # dense_weight: how much the sentence vector counts against the n-gram block.
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 30.0, "dense_weight": 3.0,
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, "dense_weight": 2.0,
                 "max_iter": 5000}
 
     def __init__(
@@ -159,7 +160,8 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         for message in messages:
             sparse = message.get_sparse_features(attribute=TEXT)[1]
             dense = message.get_dense_features(attribute=TEXT)[1]
-            blocks = [normalize(csr_matrix(sparse.features))] if sparse else []
+            # presence, not counts, of each n-gram
+            blocks = [normalize(csr_matrix(sparse.features).sign())] if sparse else []
             blocks += [normalize(csr_matrix(dense.features)) * self.config["dense_weight"]] if dense else []
             rows.append(hstack(blocks))
         return vstack(rows).tocsr()
