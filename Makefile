@@ -56,6 +56,11 @@ $(RASA_MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS) $(shell find bot -name '*.
 	PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa train --domain bot/domain --data data \
 		--config config.yml --out models --fixed-model-name assistant
 
+# The widget's pinned socket.io client is committed; npm brings axe-core for the browser tests.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	touch $@
+
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed $(EMBEDDING_DIR)/.complete \
        $(KNOWLEDGE_INDEX)/manifest.json $(RASA_MODEL)
 
@@ -70,13 +75,13 @@ validate: $(RASA_VENV)/.installed
 	PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa data validate --domain bot/domain --data data \
 		--config config.yml --fail-on-warnings
 
-test-unit: $(APP_VENV)/.installed $(EMBEDDING_DIR)/.complete
+test-unit: $(APP_VENV)/.installed $(EMBEDDING_DIR)/.complete web/node_modules/.installed
 	$(APP_VENV)/bin/python -m pytest -m "not integration"
 
-test-integration: setup
+test-integration: setup web/node_modules/.installed
 	$(APP_VENV)/bin/python -m pytest -m integration
 
-test: setup
+test: setup web/node_modules/.installed
 	$(APP_VENV)/bin/python -m pytest
 
 bench: setup

@@ -49,6 +49,7 @@ class Runtime:
     def _load(self) -> None:
         try:
             self._knowledge = KnowledgeBase(self.index_dir)
+            self._knowledge.search("đăng ký khai sinh")  # first inference is slow: pay it before a citizen does
             self._error = None
             self._checked_at = time.monotonic()
             logger.info("knowledge index loaded from %s", self.index_dir)

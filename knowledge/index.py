@@ -169,8 +169,11 @@ class EmbeddingCache:
 
 def get_embedder(name: str | None = None) -> SentenceTransformer:
     """`load_embedder`, materialising the default model folder on first use."""
+    from transformers.utils import logging as hf_logging
+
     from knowledge import embedding
 
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter CLI output
     try:
         model = embedding.load_embedder(name)
     except FileNotFoundError:

@@ -3,7 +3,7 @@ bigrams), fused per procedure with mild priors, plus a decision (answer / clarif
 
 Query path: normalise → guess English → expand with the glossary → restore diacritics when
 the Vietnamese is typed without them (the dense model cannot read it otherwise) → one
-embedding → per-procedure features → weighted sum → decision from calibrated thresholds.
+embedding → per-procedure features → weighted sum → decision by a calibrated model.
 """
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ class Features:
 
 
 class Engine:
-    """Stateless scoring over one loaded index (a `KnowledgeBase` swaps engines on reload)."""
+    """Scoring over one loaded, read-only index (a `KnowledgeBase` swaps engines on reload)."""
 
     def __init__(self, data: IndexData, embedder: SentenceTransformer, glossary: Glossary) -> None:
         import faiss
@@ -206,7 +206,7 @@ class Engine:
     # ----------------------------------------------------------------- query analysis
 
     def plan(self, query: str) -> QueryPlan:
-        typed = normalize(query)[:MAX_QUERY_CHARS]
+        typed = normalize(query[: 4 * MAX_QUERY_CHARS])[:MAX_QUERY_CHARS]
         accented = has_diacritics(typed)  # before shorthand like "dk" is spelt out with marks
         text = self.glossary.rewrite(typed)
         english = not accented and foreign_ratio(syllables(text), self.vocabulary) >= ENGLISH_RATIO
@@ -220,7 +220,8 @@ class Engine:
         dense_text = f"{base} ({', '.join(expansion.terms)})" if expansion.terms else base
         # Words that only say which section is asked ("mất bao lâu") do not identify a procedure.
         lexical = _split_at(parts, set(expansion.aspect_phrases))
-        terms = query_terms(lexical, stop) + query_terms(_split_at(clauses(typed), set(expansion.aspect_phrases)), stop)
+        as_typed = _split_at(clauses(typed), set(expansion.aspect_phrases))  # keeps "TNHH" next to its expansion
+        terms = query_terms(lexical, stop) + query_terms(as_typed, stop)
         return QueryPlan(text, english, dense_text, list(dict.fromkeys(terms)), expansion)
 
     def embed_query(self, text: str) -> np.ndarray:

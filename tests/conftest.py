@@ -1,9 +1,15 @@
-"""Shared test helpers: where the repository and the real third-party data are."""
+"""Shared test fixtures: where the repository and the real third-party data are, and the one
+real stack (action server + Rasa server) that integration and browser tests share."""
 from __future__ import annotations
 
+import json
+import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.integration.stack import Stack
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -15,3 +21,57 @@ def catalog_path() -> Path:
     if not CATALOG.exists():
         pytest.skip(f"real catalog not found at {CATALOG} (only present on project machines)")
     return CATALOG
+
+
+def identity_digits(status: int) -> str:
+    """Last 4 ID digits of the test dossier with this status: distinctive, so a scan finds leaks."""
+    return str(7300 + status * 47)
+
+
+def _dossier_records() -> list[dict]:
+    """One dossier per national status (1-10); digits and dates are test inputs."""
+    today = date.today()
+    records = []
+    for status in range(1, 11):
+        records.append({
+            "code": f"000.00.31.H04-{(today - timedelta(days=20)).strftime('%y%m%d')}-{status:04d}",
+            "procedure_code": "1.001193",
+            "procedure_title": "Thủ tục đăng ký khai sinh",
+            "received_date": (today - timedelta(days=20)).isoformat(),
+            # status 4 is overdue; the others are due in the future
+            "appointment_date": (today - timedelta(days=2) if status == 4 else today + timedelta(days=5)).isoformat(),
+            "status_code": status,
+            "current_unit": "Bộ phận Một cửa xã An Lạc",
+            "supplement": "Bản sao giấy chứng nhận kết hôn của cha mẹ" if status == 5 else None,
+            "fee_paid": False if status == 6 else True,
+            "pickup_place": "Trung tâm Phục vụ hành chính công xã An Lạc",
+            "applicant_name": "Nguyễn Văn An",
+            "applicant_id_number": f"02719500{identity_digits(status)}",
+            "applicant_phone": "0912345678",
+        })
+    return records
+
+
+@pytest.fixture(scope="session")
+def dossier_records() -> list[dict]:
+    return _dossier_records()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, dossier_records) -> Stack:
+    """One real action server + one real Rasa server for the whole test session."""
+    for needed in (REPO / "models" / "assistant.tar.gz", REPO / "var" / "index" / "manifest.json"):
+        if not needed.exists():
+            pytest.fail(f"{needed} is missing: run `make setup` (make test does it for you)")
+    workdir = Path(tmp_path_factory.mktemp("stack"))
+    running = Stack.configure(workdir)
+    source = workdir / "dossiers.jsonl"
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in dossier_records), encoding="utf-8")
+    subprocess.run([str(REPO / ".venv/bin/dossiers"), "import", str(source)], env=running.env, check=True,
+                   capture_output=True)
+    try:
+        running.start("actions")
+        running.start("rasa")
+        yield running
+    finally:
+        running.stop_all()

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.integration.conftest import identity_digits
+from tests.conftest import identity_digits
 from tests.integration.stack import payload, payloads, text_of
 
 

@@ -16,11 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-import tests.conftest as root_conftest
 from tests.integration.stack import REPO, free_port, wait_until_up
-
-if not hasattr(root_conftest, "stack"):  # one shared stack once the lead moves it to tests/conftest.py
-    from tests.integration.conftest import dossier_records, stack  # noqa: F401
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.integration.conftest import identity_digits
+from tests.conftest import identity_digits
 from tests.integration.stack import Stack
 from tests.web.conftest import REPO, PageProbe, WebApp, _stop, new_page, start_web, wait_for
 from tests.web.test_pages import sign_in
