@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import runtime
 from answers import compose
-from answers.route import Route, route_turn
+from answers.route import route_turn
 
 
 def send(dispatcher: CollectingDispatcher, reply: compose.Reply) -> None:

@@ -485,6 +485,8 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per concurrent run")
     parser.add_argument("--max-requests", type=int, default=5000, help="bound per concurrent run")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for our two servers, e.g. OMP_NUM_THREADS=1 (repeatable)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-breakdown", action="store_true")
     args = parser.parse_args()
@@ -496,7 +498,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, interrupt)
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         workdir = Path(tmp)
-        stack = Stack.configure(workdir, KNOWLEDGE_INDEX=str(index))
+        extra = dict(item.split("=", 1) for item in args.env)
+        stack = Stack.configure(workdir, KNOWLEDGE_INDEX=str(index), **extra)
         baseline = Baseline(workdir / "baseline")
         baseline.root.mkdir()
         try:
@@ -511,7 +514,8 @@ def main() -> None:
 def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline) -> None:
     print("== bench_e2e: end-to-end over REST (POST /webhooks/rest/webhook, loopback) ==")
     print(f"load before: {load_average()}   cores: {os.cpu_count()}")
-    print(f"index: {index}  ({json.loads((index / 'manifest.json').read_text())['procedures']} procedures)")
+    print(f"index: {index}  ({json.loads((index / 'manifest.json').read_text())['procedures']} procedures)"
+          + (f"   extra env: {' '.join(args.env)}" if args.env else ""))
     if not args.no_baseline:
         print(f"baseline trained in {baseline.train():.1f} s (rasa train, temp dir)")
 

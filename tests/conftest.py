@@ -3,6 +3,7 @@ real stack (action server + Rasa server) that integration and browser tests shar
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,6 +15,17 @@ from tests.integration.stack import Stack
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 CATALOG = SHARED_DATA / "dvc-procedures-2026.jsonl.gz"
+
+
+def rasa_env(workdir: Path) -> dict[str, str]:
+    """Environment for running a `rasa` command from the tests: what endpoints.yml reads, kept in `workdir`."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TRACKER_DB": str(workdir / "tracker.db"),
+        "ACTION_ENDPOINT_URL": "http://127.0.0.1:9/webhook",
+    }
 
 
 @pytest.fixture(scope="session")

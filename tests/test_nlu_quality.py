@@ -3,7 +3,6 @@ on the trained model: macro-F1 >= 0.95 overall and >= 0.93 on Vietnamese without
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -13,6 +12,8 @@ import yaml
 
 from knowledge.text import fold
 
+from tests.conftest import rasa_env
+
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "models" / "assistant.tar.gz"
 
@@ -21,7 +22,7 @@ def macro_f1(heldout: str, out: Path) -> float:
     subprocess.run(
         [str(REPO / ".venv-rasa/bin/rasa"), "test", "nlu", "--nlu", f"tests/nlu/{heldout}", "--model", str(MODEL),
          "--out", str(out), "--no-plot"],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), "RASA_TELEMETRY_ENABLED": "false"},
+        cwd=REPO, env=rasa_env(out),
         check=True, capture_output=True, timeout=600,
     )
     return json.loads((out / "intent_report.json").read_text())["macro avg"]["f1-score"]

@@ -1,10 +1,11 @@
 """`rasa data validate` on our domain and data, run with the real Rasa 3.6 (Python 3.10 env)."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
+
+from tests.conftest import rasa_env
 
 REPO = Path(__file__).resolve().parents[1]
 # Responses uttered by custom actions or forms, which Rasa's validator cannot see being used.
@@ -18,11 +19,11 @@ USED_BY_ACTIONS_OR_FORMS = {
 }
 
 
-def test_rasa_data_validate_is_clean():
+def test_rasa_data_validate_is_clean(tmp_path):
     result = subprocess.run(
         [str(REPO / ".venv-rasa/bin/rasa"), "data", "validate", "--domain", "bot/domain", "--data", "data",
          "--config", "config.yml"],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300,
+        cwd=REPO, env=rasa_env(tmp_path), capture_output=True, text=True, timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]

@@ -36,6 +36,18 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log: Path
     raise TimeoutError(f"{url} not up after {timeout:.0f} s:\n{log.read_text(errors='replace')[-4000:]}")
 
 
+def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a process started with start_new_session=True, and everything it started."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @dataclass
 class Stack:
     workdir: Path
@@ -80,14 +92,8 @@ class Stack:
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name, None)
-        if process is None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            stop_process_group(process)
 
     def pause(self, name: str) -> None:
         os.killpg(self.processes[name].pid, signal.SIGSTOP)

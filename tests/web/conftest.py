@@ -4,7 +4,6 @@ Chromium from Debian driven by Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,24 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.stack import REPO, free_port, wait_until_up
+from tests.integration.stack import REPO, free_port, stop_process_group, wait_until_up
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 @dataclass
@@ -59,7 +47,7 @@ class FakeRasa:
 
     def stop(self) -> None:
         if self.process is not None:
-            _stop(self.process)
+            stop_process_group(self.process)
             self.process = None
 
     def received(self) -> list[dict[str, Any]]:
@@ -124,7 +112,7 @@ def web(tmp_path_factory, fake_rasa: FakeRasa) -> Iterator[WebApp]:
     try:
         yield app
     finally:
-        _stop(app.process)
+        stop_process_group(app.process)
 
 
 @pytest.fixture(scope="session")

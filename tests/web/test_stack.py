@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 
 from tests.conftest import identity_digits
 from tests.integration.stack import Stack
-from tests.web.conftest import REPO, PageProbe, WebApp, _stop, new_page, start_web, wait_for
+from tests.integration.stack import stop_process_group
+from tests.web.conftest import REPO, PageProbe, WebApp, new_page, start_web, wait_for
 from tests.web.test_pages import sign_in
 from tests.web.test_widget import answers, ask, open_widget, stored
 
@@ -29,7 +30,7 @@ def stack_web(stack: Stack, tmp_path_factory) -> Iterator[WebApp]:
     try:
         yield app
     finally:
-        _stop(app.process)
+        stop_process_group(app.process)
 
 
 def tracker_events(stack: Stack, session_id: str) -> list[dict[str, Any]]:
@@ -105,4 +106,4 @@ def test_volunteer_search_uses_the_knowledge_index(tmp_path: Path, browser: Any)
         finally:
             probe.page.context.close()
     finally:
-        _stop(app.process)
+        stop_process_group(app.process)
