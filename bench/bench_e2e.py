@@ -376,6 +376,26 @@ def stop_group(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def cpu_seconds(process: subprocess.Popen) -> float:
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except OSError:
+        return 0.0
+
+
+def wait_idle(processes: list[subprocess.Popen], limit: float = 60.0) -> float:
+    """Abandoned turns (the guard answered "busy") keep running inside Rasa; let them finish so
+    they do not eat into the next measurement. Returns the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        before = sum(cpu_seconds(p) for p in processes)
+        time.sleep(1.0)
+        if sum(cpu_seconds(p) for p in processes) - before < 0.1:
+            break
+    return time.monotonic() - start
+
+
 def rss_mb(process: subprocess.Popen) -> float:
     try:
         for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
@@ -422,6 +442,32 @@ def breakdown(stack: Stack, requests: int, warmup: int) -> dict[str, Series]:
         "actions /webhook, procedure": repeat_post(webhook, lambda i: bodies[i % len(bodies)], requests, warmup),
         "actions /webhook, follow-up": repeat_post(webhook, lambda i: follow_body, requests, warmup),
     }
+
+
+VALIDATION_PROBE = """
+import json, sys, time
+from jsonschema import validate, validators
+from rasa.core.actions.action import RemoteAction
+schema = RemoteAction.action_response_format_spec()
+result = json.load(sys.stdin)
+def ms(check, n=100):
+    start = time.perf_counter()
+    for _ in range(n):
+        check()
+    return (time.perf_counter() - start) / n * 1000
+cached = validators.validator_for(schema)(schema)
+print(json.dumps({"validate": ms(lambda: validate(result, schema)), "cached": ms(lambda: cached.validate(result))}))
+"""
+
+
+def response_validation_ms(action_response: dict[str, Any]) -> dict[str, float]:
+    """Rasa's RemoteAction checks every action server reply with `jsonschema.validate`, which
+    re-checks the schema itself each call; timed against a validator built once."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run([str(RASA_BIN.with_name("python")), "-c", VALIDATION_PROBE], input=json.dumps(action_response),
+                          capture_output=True, text=True, env=env, timeout=180)
+    return json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else {}
 
 
 async def action_server_load(url: str, bodies: list[dict[str, Any]], senders: int, duration: float) -> LoadResult:
@@ -549,6 +595,9 @@ def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline)
     print_load("ours (procedure+follow-ups)", ours)
     base = None
     if not args.no_baseline:
+        waited = wait_idle(list(stack.processes.values()))
+        if waited > 2:
+            print(f"  (waited {waited:.0f} s for our servers to finish abandoned turns)")
         base = asyncio.run(closed_loop(baseline.url, baseline_conversation, args.senders, args.duration,
                                        args.max_requests, "bload"))
         print_load("baseline (one sdk action)", base)
@@ -565,6 +614,11 @@ def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline)
         for name, series in parts.items():
             print(row(name, series))
         bodies = [captured_action_body(stack, f"capture-load-{i}", q) for i, q in enumerate(PROCEDURE_QUESTIONS[:5])]
+        reply = httpx.post(f"{stack.actions_url}/webhook", json=bodies[0], timeout=30).json()
+        validation = response_validation_ms(reply)
+        if validation:
+            print(f"  rasa: validating one action reply (jsonschema.validate, as RemoteAction does) "
+                  f"{validation['validate']:.1f} ms; with a validator built once {validation['cached']:.2f} ms")
         alone = asyncio.run(action_server_load(f"{stack.actions_url}/webhook", bodies, args.senders, 10))
         print_load("actions alone, 20 at once", alone)
 

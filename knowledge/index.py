@@ -2,7 +2,7 @@
 
 Layout of an index folder::
 
-    manifest.json      model, catalog hash, counts, build time, decision thresholds
+    manifest.json      model, catalog hash, counts, build time, decision model (thresholds)
     procedures.jsonl   the merged catalog (what `KnowledgeBase.get` returns)
     chunks.json        per chunk: procedure number and kind
     dense.npy          normalised passage vectors of the embedded chunks
@@ -70,28 +70,36 @@ def assemble_catalog(sources: Sequence[Path]) -> tuple[list[Procedure], set[str]
     return sorted(merged.values(), key=lambda p: p.code), {c.code for c in curated}
 
 
-def without_copies(procedures: list[Procedure], holdout: Sequence[str], ratio: float = HOLDOUT_RATIO) -> tuple[list[Procedure], int]:
+def without_copies(
+    procedures: list[Procedure], holdout: Sequence[str], ratio: float = HOLDOUT_RATIO
+) -> tuple[list[Procedure], int]:
     """Drop overlay questions and aliases that (nearly) copy a held-out question, so an
     evaluation on those questions measures retrieval rather than recall of our own text."""
-    from difflib import SequenceMatcher
-
-    held = [fold(h) for h in holdout]
-
-    def copied(text: str) -> bool:
-        t = fold(text)
-        for h in held:
-            m = SequenceMatcher(None, t, h)
-            if m.real_quick_ratio() >= ratio and m.quick_ratio() >= ratio and m.ratio() >= ratio:
-                return True
-        return False
-
+    if not holdout:
+        return procedures, 0
+    fields = ("aliases", "questions_vi", "questions_en")
+    texts = {fold(t) for p in procedures for f in fields for t in getattr(p.overlay, f)}
+    copied = _near_copies(texts, {fold(h) for h in holdout}, ratio)
     out, dropped = [], 0
     for p in procedures:
-        o = p.overlay
-        keep = {f: [t for t in getattr(o, f) if not copied(t)] for f in ("aliases", "questions_vi", "questions_en")}
-        dropped += sum(len(getattr(o, f)) - len(v) for f, v in keep.items())
-        out.append(p.model_copy(update={"overlay": o.model_copy(update=keep)}) if held else p)
+        keep = {f: [t for t in getattr(p.overlay, f) if fold(t) not in copied] for f in fields}
+        dropped += sum(len(getattr(p.overlay, f)) - len(v) for f, v in keep.items())
+        out.append(p.model_copy(update={"overlay": p.overlay.model_copy(update=keep)}))
     return out, dropped
+
+
+def _near_copies(texts: set[str], held: set[str], ratio: float) -> set[str]:
+    from difflib import SequenceMatcher
+
+    matcher = SequenceMatcher(autojunk=False)
+    found: set[str] = set()
+    for h in held:
+        matcher.set_seq2(h)  # difflib caches its index of the second sequence: set it once
+        for t in texts - found:
+            matcher.set_seq1(t)
+            if matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio:
+                found.add(t)
+    return found
 
 
 def catalog_hash(procedures: Sequence[Procedure], curated: set[str]) -> str:
@@ -192,14 +200,20 @@ def embed_passages(
     if missing:
         todo = {cache.key(t): t for t in texts}
         log(f"embedding {len(missing)} passages…")
+        import torch
+
         model = embedder or get_embedder(model_name)
-        previous = model.max_seq_length
+        previous = model.max_seq_length, torch.get_num_threads()
         model.max_seq_length = PASSAGE_MAX_TOKENS
-        vecs = model.encode(
-            [todo[k] for k in missing], prompt_name="passage", batch_size=BATCH_SIZE,
-            normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
-        )  # fmt: skip
-        model.max_seq_length = previous
+        torch.set_num_threads(os.cpu_count() or 1)  # batches use every core (a query engine may have set 1)
+        try:
+            vecs = model.encode(
+                [todo[k] for k in missing], prompt_name="passage", batch_size=BATCH_SIZE,
+                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+            )  # fmt: skip
+        finally:
+            model.max_seq_length, threads = previous
+            torch.set_num_threads(threads)
         cache.vectors.update(zip(missing, vecs.astype(np.float32)))
     fresh = set(missing)
     hits = sum(1 for k in keys if k not in fresh)

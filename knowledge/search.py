@@ -8,6 +8,7 @@ embedding → per-procedure features → weighted sum → decision by a calibrat
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from knowledge.analysis import clauses, foreign_ratio, has_diacritics, normalize, query_terms, syllables
+from knowledge.analysis import (
+    clauses, foreign_ratio, has_diacritics, lexical_terms, normalize, query_terms, syllables,
+)  # fmt: skip
 from knowledge.chunks import SECTION_NAMES, SEPARATOR
 from knowledge.glossary import Expansion, Glossary, load_glossary
 from knowledge.index import IndexData, load_index, read_manifest
@@ -32,6 +35,7 @@ MAX_QUERY_CHARS = 300  # longer input is cut: a question never needs more
 ENGLISH_RATIO = 0.34  # share of non-Vietnamese words from which an unaccented query is English
 NAME_KINDS = frozenset({"overview", "alias", "question", "summary", "english"})
 LEVEL_VALUE = {"commune": 1.0, "province": 0.5, "ministry": 0.0}
+QUERY_THREADS = int(os.environ.get("KNOWLEDGE_QUERY_THREADS", "1"))  # 0: leave torch's default
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class RankParams:
     bm25: float = 0.1
     level: float = 0.05
     curated: float = 0.0
+    title_cover: float = 0.1  # prefers "đăng ký kết hôn" over "… có yếu tố nước ngoài" for a plain query
     expansion_weight: float = 0.7  # lexical weight of glossary terms vs the user's own words
     english_own_weight: float = 0.3  # lexical weight of an English query's own words
     kind_weight: dict[str, float] = field(
@@ -159,6 +164,7 @@ class Features:
     cover_all: np.ndarray  # idf share of query terms found anywhere in the procedure
     prior_level: np.ndarray
     prior_curated: np.ndarray
+    title_cover: np.ndarray  # idf share of the procedure's title terms that the query has
 
 
 # --------------------------------------------------------------------------- engine
@@ -202,6 +208,23 @@ class Engine:
         self.idf = np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
         self.max_idf = float(np.log((n_docs + 0.5) / 0.5 + 1.0))
         self.vocab = data.bm25.vocab_dict
+        self._index_titles(data.procedures)
+
+    def _index_titles(self, procedures: list[Procedure]) -> None:
+        """Flat arrays of each title's term ids and idf weights, for `title_cover`."""
+        ids = [[self.vocab[t] for t in dict.fromkeys(lexical_terms(p.title)) if t in self.vocab] for p in procedures]
+        self.title_terms = np.array([i for row in ids for i in row], dtype=np.int64)
+        self.title_starts = np.cumsum([0] + [len(row) for row in ids[:-1]]).astype(np.int64)
+        self.title_idf = self.idf[self.title_terms] if len(self.title_terms) else np.zeros(0)
+        empty = np.array([not row for row in ids])
+        totals = np.add.reduceat(self.title_idf, self.title_starts) if len(self.title_terms) else np.zeros(self.n)
+        self.title_total = np.where(empty, np.inf, totals)
+
+    def _title_cover(self, query_ids: set[int]) -> np.ndarray:
+        if not len(self.title_terms) or not query_ids:
+            return np.zeros(self.n)
+        hit = np.isin(self.title_terms, np.fromiter(query_ids, dtype=np.int64))
+        return np.add.reduceat(self.title_idf * hit, self.title_starts) / self.title_total
 
     # ----------------------------------------------------------------- query analysis
 
@@ -325,7 +348,7 @@ class Engine:
             dense[np.isinf(dense)] = 0.0
         return Features(
             dense, lex / top if top > 0 else lex, self._coverage(both, missing, self.name_chunk),
-            self._coverage(both, missing, None), self.prior_level, self.prior_curated,
+            self._coverage(both, missing, None), self.prior_level, self.prior_curated, self._title_cover(set(both)),
         )  # fmt: skip
 
     def fuse(self, f: Features, params: RankParams | None = None) -> np.ndarray:
@@ -388,7 +411,7 @@ def fuse(f: Features, p: RankParams) -> np.ndarray:
     """Weighted sum of the per-procedure features: one score per procedure."""
     return (
         p.dense * f.dense + p.cover_name * f.cover_name + p.cover_all * f.cover_all + p.bm25 * f.bm25
-        + p.level * f.prior_level + p.curated * f.prior_curated
+        + p.level * f.prior_level + p.curated * f.prior_curated + p.title_cover * f.title_cover
     )  # fmt: skip
 
 
@@ -406,9 +429,19 @@ def top_signals(f: Features, scores: np.ndarray, order: np.ndarray, english: boo
 
 
 class KnowledgeBase:
-    """Loads an index folder; `reload_if_changed` swaps in a rebuilt index without a restart."""
+    """Loads an index folder; `reload_if_changed` swaps in a rebuilt index without a restart.
 
-    def __init__(self, index_dir: Path | str, embedder: SentenceTransformer | None = None) -> None:
+    `threads` sets torch's (process-wide) thread count for query embedding: one short query
+    gains little from a second thread, and loses a lot when the other core is busy.
+    """
+
+    def __init__(
+        self, index_dir: Path | str, embedder: SentenceTransformer | None = None, threads: int | None = QUERY_THREADS
+    ) -> None:
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
         data = load_index(self.index_dir)
