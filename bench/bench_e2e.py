@@ -1,7 +1,8 @@
 """End-to-end benchmark over REST: the real action server + Rasa server (the same scripts `make run`
 uses), one citizen at a time and twenty at once, side by side with a bare Rasa 3.6 baseline.
 
-    python bench/bench_e2e.py [--index DIR] [--requests 100] [--duration 30] [--no-baseline]
+    python bench/bench_e2e.py [--index DIR] [--requests 100] [--duration 30] [--env KEY=VALUE]
+                              [--no-baseline] [--no-breakdown]
 
 Sections: start time (both servers started together, like honcho, until "xin chào" is answered);
 one citizen at a time per category; 20 concurrent senders in a closed loop (ours, then the
@@ -552,6 +553,7 @@ def main() -> None:
             run(args, index, stack, baseline)
         except KeyboardInterrupt:
             print("\ninterrupted: stopping the servers", file=sys.stderr)
+            sys.exit(130)
         finally:
             stack.stop_all()
             baseline.stop_all()
@@ -602,11 +604,9 @@ def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline)
                                        args.max_requests, "bload"))
         print_load("baseline (one sdk action)", base)
         print(f"  ratio ours/baseline: {ours.rate / base.rate:.2f}  (target ≥ 0.7)")
-    print(f"  RSS MB: " + ", ".join(f"{n} {rss_mb(p):.0f}" for n, p in
+    print("  RSS MB: " + ", ".join(f"{n} {rss_mb(p):.0f}" for n, p in
                                    [*stack.processes.items(), *baseline.processes.items()]))
 
-    parts: dict[str, Series] = {}
-    alone: LoadResult | None = None
     if not args.no_breakdown:
         print("\n-- breakdown: each server alone, one at a time (captured action request bodies) --")
         parts = breakdown(stack, args.requests, args.warmup)
