@@ -35,7 +35,9 @@ MAX_QUERY_CHARS = 300  # longer input is cut: a question never needs more
 ENGLISH_RATIO = 0.34  # share of non-Vietnamese words from which an unaccented query is English
 NAME_KINDS = frozenset({"overview", "alias", "question", "summary", "english"})
 LEVEL_VALUE = {"commune": 1.0, "province": 0.5, "ministry": 0.0}
-QUERY_THREADS = int(os.environ.get("KNOWLEDGE_QUERY_THREADS", "1"))  # 0: leave torch's default
+# torch threads for query embedding (process-wide). 0 keeps torch's default (all cores), the
+# fastest on a quiet machine; 1 is steadier when other processes keep the cores busy.
+QUERY_THREADS = int(os.environ.get("KNOWLEDGE_QUERY_THREADS", "0"))
 
 
 @dataclass(frozen=True)
@@ -431,8 +433,8 @@ def top_signals(f: Features, scores: np.ndarray, order: np.ndarray, english: boo
 class KnowledgeBase:
     """Loads an index folder; `reload_if_changed` swaps in a rebuilt index without a restart.
 
-    `threads` sets torch's (process-wide) thread count for query embedding: one short query
-    gains little from a second thread, and loses a lot when the other core is busy.
+    `threads` sets torch's (process-wide) thread count for query embedding (default
+    `QUERY_THREADS`, from $KNOWLEDGE_QUERY_THREADS).
     """
 
     def __init__(

@@ -189,6 +189,7 @@ def _features(dense: list[float], level: list[float], **kw: list[float]) -> Feat
     return Features(
         dense=np.array(dense), bm25=np.array(kw.get("bm25", zeros)), cover_name=np.array(kw.get("cover_name", zeros)),
         cover_all=np.array(kw.get("cover_all", zeros)), prior_level=np.array(level), prior_curated=zeros,
+        title_cover=np.array(kw.get("title_cover", zeros)),
     )  # fmt: skip
 
 
@@ -199,6 +200,9 @@ def test_fusion_weights_and_level_tie_break() -> None:
     dense_only = fuse(f, RankParams(cover_all=0, bm25=0, level=0))
     lexical_only = fuse(f, RankParams(dense=0, cover_all=0, level=0))
     assert dense_only.argmax() in (0, 1) and lexical_only.argmax() == 2
+    # a title with words the query lacks ("… có yếu tố nước ngoài") loses to the plain one
+    plain = _features(dense=[0.90, 0.90], level=[1.0, 1.0], title_cover=[1.0, 0.5])
+    assert fuse(plain, RankParams()).argmax() == 0
 
 
 def _model() -> DecisionModel:
