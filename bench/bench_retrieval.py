@@ -141,8 +141,8 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
           f"engine over loaded files {p['kb_load_s']:.2f} s")
     print(f"search (warm, one query at a time): p50 {p['p50_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms wall; "
           f"CPU time p50 {p['cpu_p50_ms']:.1f} ms, p95 {p['cpu_p95_ms']:.1f} ms | RSS {p['rss_mb']:.0f} MB")
-    print(f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: wall times "
-          "above the CPU times mean other processes shared the cores")  # fmt: skip
+    print(f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other "
+          "processes on the same cores slow every wall time; CPU times add up all of torch's threads)")  # fmt: skip
     print("(vi@1 / nodiac@1: the twin pairs, same question with and without diacritics; the decision "
           "columns are meaningful for ours only: the ablations keep its calibration)")
     return 0
