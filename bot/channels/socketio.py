@@ -44,6 +44,15 @@ class CitizenSocketIOOutput(SocketIOOutput):
         self.sent.append(response)
         await super()._send_message(socket_id, response)
 
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """A text and its payload go out as one event, so the widget never sees the text
+        (e.g. "type the last 4 digits") before it knows what the bot asked for."""
+        others = ("buttons", "quick_replies", "image", "attachment", "elements")
+        if message.get("text") and message.get("custom") and not any(message.get(k) for k in others):
+            await self._send_message(recipient_id, {"text": message["text"], "custom": message["custom"]})
+            return
+        await super().send_response(recipient_id, message)
+
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
 
