@@ -20,6 +20,7 @@ class Hit(Protocol):
 class SearchResult(Protocol):
     decision: str  # "answer" | "clarify" | "no_answer"
     hits: Sequence[Hit]
+    options: int  # for "clarify": how many of the hits are close enough to offer
 
 
 @dataclass
@@ -45,19 +46,18 @@ def route_turn(
     if picked_code:  # a clarification button: answer what was asked before the question back
         return Route("answer", picked_code, aspect or pending_aspect or "overview")  # type: ignore[arg-type]
 
+    follow_up = context_code is not None and (aspect is not None or intent == "ask_aspect")
+    if follow_up and intent == "ask_aspect":  # about the procedure in context: nothing to search
+        return Route("answer", context_code, aspect or "overview")
+
     remainder = strip_aspect_words(text) if aspect else text
     result = search(remainder) if remainder.strip() else None
-    follow_up = context_code is not None and (aspect is not None or intent == "ask_aspect")
-
     if result is not None and result.decision == "answer":
-        # A follow-up whose remaining words only weakly point elsewhere stays on the context.
-        if follow_up and intent == "ask_aspect":
-            return Route("answer", context_code, aspect or "overview")
         alternatives = [(hit.code, hit.title) for hit in result.hits[1:MAX_CHOICES + 1]]
         return Route("answer", result.hits[0].code, aspect or "overview", alternatives)
     if follow_up:
         return Route("answer", context_code, aspect or "overview")
     if result is not None and result.decision == "clarify" and result.hits:
-        options = [(hit.code, hit.title) for hit in result.hits[:MAX_CHOICES]]
+        options = [(hit.code, hit.title) for hit in result.hits[: min(result.options or MAX_CHOICES, MAX_CHOICES)]]
         return Route("choices", aspect=aspect or "overview", options=options)
     return Route("no_answer", aspect=aspect or "overview")

@@ -37,9 +37,10 @@ def probe(index_dir: Path, questions_path: Path) -> dict:
     import numpy as np
 
     start = time.perf_counter()
-    from knowledge.index import get_embedder, load_index
+    from knowledge.index import load_index
+    from knowledge.search import query_embedder
 
-    embedder = get_embedder(None)
+    embedder = query_embedder()  # as the action server loads it
     model_s = time.perf_counter() - start
     t = time.perf_counter()
     load_index(index_dir)  # timed on its own: the files only
@@ -74,7 +75,7 @@ def probe(index_dir: Path, questions_path: Path) -> dict:
         "model_load_s": model_s, "index_load_s": index_s, "kb_load_s": kb_s,
         "p50_ms": float(np.percentile(latencies, 50) * 1000), "p95_ms": float(np.percentile(latencies, 95) * 1000),
         "cpu_p50_ms": float(np.percentile(cpu, 50) * 1000), "cpu_p95_ms": float(np.percentile(cpu, 95) * 1000),
-        "rss_mb": _rss_mb(),
+        "rss_mb": _rss_mb(), "query_dtype": "/".join(sorted({str(p.dtype)[6:] for p in embedder.parameters()})),
     }  # fmt: skip
 
 
@@ -140,7 +141,8 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
     print(f"load: model {p['model_load_s']:.1f} s (imports included), index files {p['index_load_s']:.2f} s, "
           f"engine over loaded files {p['kb_load_s']:.2f} s")
     print(f"search (warm, one query at a time): p50 {p['p50_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms wall; "
-          f"CPU time p50 {p['cpu_p50_ms']:.1f} ms, p95 {p['cpu_p95_ms']:.1f} ms | RSS {p['rss_mb']:.0f} MB")
+          f"CPU time p50 {p['cpu_p50_ms']:.1f} ms, p95 {p['cpu_p95_ms']:.1f} ms | RSS {p['rss_mb']:.0f} MB | "
+          f"query model {p['query_dtype']}")
     print(f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other "
           "processes on the same cores slow every wall time; CPU times add up all of torch's threads)")  # fmt: skip
     print("(vi@1 / nodiac@1: the twin pairs, same question with and without diacritics; the decision "

@@ -549,6 +549,24 @@ def load_embedder(name_or_path: str | None = None) -> "SentenceTransformer":
     )
 
 
+def bfloat16_layers(model: "SentenceTransformer") -> "SentenceTransformer":
+    """Convert (in place) the transformer layers to bfloat16, for query embedding on CPUs that
+    compute it natively: half the weight traffic, ~30% faster, vectors within rounding.
+    The token-embedding table (250k rows) stays float32 and memory-mapped from the model
+    file, so only the rows a query uses are ever read; its output is cast on the way in."""
+    import torch
+
+    transformer = getattr(model[0], "auto_model", None)
+    embeddings = getattr(transformer, "embeddings", None)
+    if transformer is None or embeddings is None:  # another architecture: convert everything
+        return model.to(torch.bfloat16)
+    for name, child in transformer.named_children():
+        if child is not embeddings:
+            child.to(torch.bfloat16)
+    embeddings.register_forward_hook(lambda _module, _args, out: out.to(torch.bfloat16))
+    return model
+
+
 # --------------------------------------------------------------------------- CLI
 
 

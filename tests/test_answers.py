@@ -38,12 +38,13 @@ class FakeHit:
 class FakeResult:
     decision: str
     hits: list[FakeHit] = field(default_factory=list)
+    options: int = 0
 
 
-def search_returning(decision: str, *codes: str):
+def search_returning(decision: str, *codes: str, options: int = 0):
     def search(query: str) -> FakeResult:
         search.queries.append(query)
-        return FakeResult(decision, [FakeHit(c, f"title {c}") for c in codes])
+        return FakeResult(decision, [FakeHit(c, f"title {c}") for c in codes], options)
     search.queries = []
     return search
 
@@ -79,10 +80,18 @@ def test_first_question_answers_the_found_procedure_with_its_aspect():
     assert search.queries == ["làm giấy khai sinh cho con"]
 
 
-def test_follow_up_aspect_stays_on_the_procedure_in_context():
-    route = route_turn("thế lệ phí bao nhiêu?", "ask_aspect", "1.001193", None, None,
-                       search_returning("no_answer"))
+def test_follow_up_aspect_stays_on_the_procedure_in_context_without_a_search():
+    search = search_returning("answer", "2.000986")
+    route = route_turn("thế lệ phí bao nhiêu?", "ask_aspect", "1.001193", None, None, search)
     assert (route.kind, route.code, route.aspect) == ("answer", "1.001193", "fees")
+    assert search.queries == []  # the slow part of a turn (query embedding) is skipped
+
+
+def test_aspect_words_with_another_intent_still_search_for_a_new_procedure():
+    search = search_returning("answer", "2.000986")
+    route = route_turn("lệ phí làm hộ chiếu bao nhiêu", "ask_procedure", "1.001193", None, None, search)
+    assert (route.kind, route.code, route.aspect) == ("answer", "2.000986", "fees")
+    assert len(search.queries) == 1 and search.queries[0].startswith("làm hộ chiếu")
 
 
 def test_a_new_procedure_question_replaces_the_context():
@@ -98,6 +107,12 @@ def test_unclear_question_offers_choices_and_a_pick_answers_the_pending_aspect()
     picked = route_turn('/choose_procedure{"procedure_code": "b"}', "choose_procedure", None, "b", "fees",
                         search_returning("no_answer"))
     assert (picked.kind, picked.code, picked.aspect) == ("answer", "b", "fees")
+
+
+def test_choices_offer_only_the_candidates_the_engine_found_close():
+    route = route_turn("cấp lại giấy", "ask_procedure", None, None, None,
+                       search_returning("clarify", "a", "b", "c", "d", "e", options=3))
+    assert [c for c, _ in route.options] == ["a", "b", "c"]
 
 
 def test_nothing_relevant_and_no_context_is_no_answer():

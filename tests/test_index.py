@@ -135,3 +135,28 @@ def test_fast_query_embedding_matches_encode(kb: KnowledgeBase, embedder: Senten
         fast = kb.engine.embed_query(text)
         slow = embedder.encode([text], prompt_name="query", normalize_embeddings=True)
         assert fast.shape == (1, 384) and float((fast * slow).sum()) > 0.9999
+
+
+def test_bfloat16_query_model_ranks_like_float32(curated_index: tuple[Path, BuildReport], kb: KnowledgeBase) -> None:
+    """The action server embeds queries with bfloat16 weights where the CPU has them natively:
+    the vectors must stay within rounding of float32 and the answers must not change."""
+    from knowledge.embedding import bfloat16_layers
+
+    fast = KnowledgeBase(curated_index[0], embedder=bfloat16_layers(get_embedder()))
+    assert "torch.bfloat16" in {str(p.dtype) for p in fast.engine.embedder.parameters()}
+    queries = ["làm giấy khai sinh cho con", "dang ky ket hon can gi", "how to get a passport",
+               "cấp lại sổ đỏ bị mất", "đăng ký tạm trú", "chứng thực bản sao"]  # fmt: skip
+    for query in queries:
+        plan = kb.engine.plan(query)
+        cos = float((kb.engine.embed_query(plan.dense_text) @ fast.engine.embed_query(plan.dense_text).T).item())
+        assert cos > 0.999, (query, cos)
+        exact, quick = kb.search(query), fast.search(query)
+        assert (quick.decision, [h.code for h in quick.hits[:3]]) == (exact.decision, [h.code for h in exact.hits[:3]])
+
+
+def test_query_dtype_setting() -> None:
+    from knowledge.search import query_dtype
+
+    assert query_dtype("float32") == "float32" and query_dtype("auto") in ("float32", "bfloat16")
+    with pytest.raises(ValueError, match="KNOWLEDGE_QUERY_DTYPE"):
+        query_dtype("int4")

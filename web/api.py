@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from bot.privacy import mask_text
 from web.db import RATINGS, Feedback, utcnow
+from web.ratelimit import SlidingWindow, retry_after
 
 MAX_BODY = 4096
 REASONS = ("", "wrong", "outdated", "unclear", "not_asked", "other")
@@ -28,7 +29,13 @@ CORS = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type",
     "Access-Control-Max-Age": "86400",
+    "Access-Control-Expose-Headers": "Retry-After",
 }
+FEEDBACK_WINDOW = 600  # seconds
+VOTES_PER_SESSION = 30  # per window: far above what one person rates, far below a flood
+VOTES_PER_CLIENT = 300  # per window and client address: a ward office or kiosk shares one address
+TOO_MANY = {"message": "Bạn đã gửi quá nhiều góp ý, vui lòng thử lại sau ít phút.",
+            "message_en": "Too many feedback votes, please try again in a few minutes."}
 
 
 class Invalid(ValueError):
@@ -91,9 +98,28 @@ def store_feedback(db: Session, fields: dict[str, Any]) -> None:
     db.commit()
 
 
+class FeedbackLimits:
+    """Votes accepted per session and per client address (see web/ratelimit.py)."""
+
+    def __init__(self, window: float = FEEDBACK_WINDOW, per_session: int = VOTES_PER_SESSION,
+                 per_client: int = VOTES_PER_CLIENT) -> None:  # fmt: skip
+        self.sessions = SlidingWindow(per_session, window)
+        self.clients = SlidingWindow(per_client, window)
+
+
+def _too_many(wait: float) -> JSONResponse:
+    seconds = retry_after(wait)
+    response = _json({"error": "too_many_requests", **TOO_MANY, "retry_after": seconds}, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 async def feedback(request: Request) -> Response:
     if request.method == "OPTIONS":
         return Response(status_code=204, headers=CORS)
+    limits: FeedbackLimits = request.app.state.feedback_limits
+    if wait := limits.clients.hit(request.client.host if request.client else "unknown"):
+        return _too_many(wait)
     raw = await request.body()
     if len(raw) > MAX_BODY:
         return _json({"error": "too large"}, 413)
@@ -101,6 +127,8 @@ async def feedback(request: Request) -> Response:
         fields = parse_feedback(raw)
     except Invalid as error:
         return _json({"error": str(error)}, 400)
+    if wait := limits.sessions.hit(fields["session_hash"]):
+        return _too_many(wait)
 
     def save() -> None:
         try:

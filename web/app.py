@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.state.templates = templates
     app.state.catalog = catalog or Catalog(settings.knowledge_index)
     app.state.db = session_factory(make_engine(settings.database_url))
+    app.state.feedback_limits = api.FeedbackLimits()
     app.state.catalog.engine()  # start loading the knowledge index in the background
     return app
 

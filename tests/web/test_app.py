@@ -16,9 +16,11 @@ from starlette.testclient import TestClient
 
 from knowledge.text import fold
 from web import accounts
+from web.api import VOTES_PER_SESSION, FeedbackLimits
 from web.app import create_app
 from web.catalog import Catalog
 from web.db import AssistedSession, Feedback, Volunteer
+from web.ratelimit import SlidingWindow, retry_after
 from web.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,6 +138,43 @@ def test_feedback_accepts_cross_origin_preflight(client: TestClient) -> None:
                                                         "Access-Control-Request-Method": "POST"})  # fmt: skip
     assert response.status_code == 204 and "POST" in response.headers["access-control-allow-methods"]
     assert client.post("/api/feedback", content=b"x" * 5000).status_code == 413
+
+
+def test_feedback_is_rate_limited_per_session(client: TestClient) -> None:
+    for n in range(VOTES_PER_SESSION):
+        assert feedback(client, message_id=f"m{n}") == 201
+    response = client.post("/api/feedback", json={"session_id": "abc123", "message_id": "late", "rating": "up"},
+                           headers={"Origin": "https://phuong.example.vn"})  # fmt: skip
+    assert response.status_code == 429
+    body = response.json()
+    assert body["error"] == "too_many_requests" and "vui lòng thử lại" in body["message"]
+    assert "try again" in body["message_en"] and 1 <= body["retry_after"] <= 600
+    assert response.headers["retry-after"] == str(body["retry_after"])
+    assert response.headers["access-control-allow-origin"] == "*"  # the cross-origin widget can read it
+    assert len(stored_feedback(client)) == VOTES_PER_SESSION
+    assert feedback(client, session_id="other-session", message_id="m1") == 201  # others still vote
+
+
+def test_feedback_is_rate_limited_per_client_address(client: TestClient) -> None:
+    client.app.state.feedback_limits = FeedbackLimits(per_client=3)
+    assert [feedback(client, session_id=f"s{n}") for n in range(4)] == [201, 201, 201, 429]
+    assert feedback(client, session_id="<x>") == 429  # counted before the body is even read
+    assert len(stored_feedback(client)) == 3
+
+
+def test_sliding_window_forgets_old_hits_and_bounds_its_keys() -> None:
+    now = [1000.0]
+    window = SlidingWindow(limit=2, seconds=60, max_keys=10, clock=lambda: now[0])
+    assert window.hit("a") == 0 and window.hit("a") == 0
+    assert window.hit("a") == pytest.approx(60)
+    now[0] += 30
+    assert window.hit("a") == pytest.approx(30)  # the first hit is still inside the window
+    now[0] += 30.5
+    assert window.hit("a") == 0  # it slid out
+    for n in range(100):  # rotating keys cannot grow memory without bound
+        window.hit(f"k{n}")
+    assert len(window._hits) <= 10
+    assert retry_after(0.2) == 1 and retry_after(59.1) == 60
 
 
 # --------------------------------------------------------------------------- accounts and sign-in

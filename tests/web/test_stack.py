@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import identity_digits
 from tests.integration.stack import Stack
@@ -22,6 +22,9 @@ from tests.web.test_widget import answers, ask, open_widget, stored
 
 pytestmark = pytest.mark.integration
 INDEX = Path(os.environ.get("KNOWLEDGE_INDEX", REPO / "var" / "index")) / "manifest.json"  # as run-web reads it
+WAIT = 30_000  # ms: a real turn goes through the NLU model, the action server and the knowledge index
+QUESTION = "làm giấy khai sinh cho con cần những giấy tờ gì"
+NOT_THAT_ONE = "không phải"  # after an answer: the engine offers the other candidates as choices
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +43,29 @@ def tracker_events(stack: Stack, session_id: str) -> list[dict[str, Any]]:
     return response.json()["events"]
 
 
+def bot_messages(page: Page) -> list[dict[str, Any]]:
+    return [m for m in stored(page)["messages"] if m["role"] == "bot"]
+
+
+def reply(page: Page, number: int, kind: str) -> dict[str, Any]:
+    """The payload of answer `number` (1-based) once it is shown; Rasa may send text and payload apart."""
+    expect(answers(page)).to_have_count(number, timeout=WAIT)
+    custom = wait_for(lambda: bot_messages(page)[number - 1].get("custom"), timeout=10)
+    said = bot_messages(page)[number - 1]["texts"]
+    assert custom and custom.get("type") == kind, f"answer {number} is not a {kind}: {custom} {said}"
+    if kind == "procedure":
+        expect(answers(page).nth(number - 1).locator(".tltt-card-meta")).to_contain_text(custom["code"])
+    return custom
+
+
+def user_texts(stack: Stack, session_id: str) -> list[str]:
+    return [e["text"] for e in tracker_events(stack, session_id) if e["event"] == "user"]
+
+
+def choose_payload(code: str) -> str:
+    return '/choose_procedure{"procedure_code": "%s"}' % code
+
+
 def test_widget_answers_through_real_rasa(stack_web: WebApp, stack: Stack, probe: PageProbe) -> None:
     page = probe.page
     open_widget(page, stack_web.url + "/")
@@ -50,6 +76,105 @@ def test_widget_answers_through_real_rasa(stack_web: WebApp, stack: Stack, probe
     session = stored(page)["session_id"]
     users = [e for e in tracker_events(stack, session) if e["event"] == "user"]
     assert users and users[0]["input_channel"] == "socketio"
+
+
+def test_choice_buttons_and_quick_replies_through_real_rasa(stack_web: WebApp, stack: Stack,
+                                                            probe: PageProbe) -> None:  # fmt: skip
+    page = probe.page
+    open_widget(page, stack_web.url + "/")
+    ask(page, QUESTION)
+    first = reply(page, 1, "procedure")
+    ask(page, NOT_THAT_ONE)
+    offered = reply(page, 2, "choices")["options"]
+    assert 2 <= len(offered) <= 8 and first["code"] not in [o["code"] for o in offered]
+    options = answers(page).nth(1).locator(".tltt-choices button")
+    expect(options).to_have_count(len(offered))
+    # Rasa sends the same options as buttons too: the widget shows them once, in the card.
+    assert bot_messages(page)[1]["quick_replies"], "the real bot sent no buttons with its choices"
+    expect(answers(page).nth(1).locator(".tltt-chips .tltt-chip")).to_have_count(0)
+    picked = offered[1]
+    options.nth(1).click()
+    expect(page.locator(".tltt-user").last).to_contain_text(picked["title"])
+    assert reply(page, 3, "procedure")["code"] == picked["code"]
+    # A suggested follow-up (the widget's quick reply) asks about the procedure now in context.
+    answers(page).nth(2).locator(".tltt-followups").get_by_role("button", name="Mất bao lâu?").click()
+    answer = reply(page, 4, "procedure")
+    assert (answer["code"], answer["aspect"]) == (picked["code"], "processing_time")
+    expect(page.locator(".tltt-followups")).to_have_count(1)  # only under the latest answer
+    session = stored(page)["session_id"]
+    assert user_texts(stack, session) == [QUESTION, NOT_THAT_ONE, choose_payload(picked["code"]), "Mất bao lâu?"]
+    assert probe.errors == []
+
+
+def test_follow_up_question_keeps_the_procedure(stack_web: WebApp, probe: PageProbe) -> None:
+    page = probe.page
+    open_widget(page, stack_web.url + "/")
+    ask(page, QUESTION)
+    first = reply(page, 1, "procedure")
+    assert first["aspect"] != "fees"
+    ask(page, "lệ phí bao nhiêu")
+    fees = reply(page, 2, "procedure")
+    assert (fees["code"], fees["aspect"]) == (first["code"], "fees")
+    expect(answers(page).nth(1).locator(".tltt-card-meta")).to_contain_text("Lệ phí")  # the widget's aspect label
+
+
+def test_reload_keeps_history_and_conversation(stack_web: WebApp, stack: Stack, probe: PageProbe) -> None:
+    page = probe.page
+    open_widget(page, stack_web.url + "/")
+    ask(page, QUESTION)
+    code = reply(page, 1, "procedure")["code"]
+    ask(page, "lệ phí bao nhiêu")
+    reply(page, 2, "procedure")
+    session = stored(page)["session_id"]
+    page.reload()
+    expect(page.locator(".tltt-panel")).to_be_visible()
+    expect(page.locator(".tltt-user")).to_have_count(2)
+    expect(page.locator(".tltt-user")).to_contain_text([QUESTION, "lệ phí bao nhiêu"])
+    expect(answers(page).locator(".tltt-card-meta")).to_have_count(2)
+    for meta in answers(page).locator(".tltt-card-meta").all():
+        expect(meta).to_contain_text(code)
+    expect(page.locator(".tltt-status")).to_have_class(re.compile(r"\btltt-online\b"), timeout=WAIT)
+    assert stored(page)["session_id"] == session
+    # Rasa kept the conversation too: a bare follow-up still refers to the same procedure.
+    ask(page, "mất bao lâu")
+    answer = reply(page, 3, "procedure")
+    assert (answer["code"], answer["aspect"]) == (code, "processing_time")
+    assert user_texts(stack, session) == [QUESTION, "lệ phí bao nhiêu", "mất bao lâu"]
+
+
+def test_keyboard_only_through_real_rasa(stack_web: WebApp, stack: Stack, probe: PageProbe) -> None:
+    page = probe.page
+    page.goto(stack_web.url + "/")
+    for _ in range(40):  # Tab through the page until the launcher has focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('tltt-launcher')"):
+            break
+    else:
+        pytest.fail("the chat launcher cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#tltt-input")).to_be_focused()
+    page.keyboard.type(QUESTION)
+    page.keyboard.press("Enter")
+    first = reply(page, 1, "procedure")
+    page.keyboard.type(NOT_THAT_ONE)
+    page.keyboard.press("Enter")
+    reply(page, 2, "choices")
+    for _ in range(20):  # back from the input into the choices of the last answer
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.classList.contains('tltt-choice')"):
+            break
+    else:
+        pytest.fail("no choice button can be reached with the keyboard")
+    label = page.evaluate("document.activeElement.textContent")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none", "focus must be visible"
+    page.keyboard.press("Enter")
+    picked = reply(page, 3, "procedure")
+    assert picked["code"] != first["code"] and f"({picked['code']})" in label
+    expect(page.locator("#tltt-input")).to_be_focused()  # not lost with the re-rendered buttons
+    page.keyboard.press("Escape")
+    expect(page.locator(".tltt-panel")).to_be_hidden()
+    expect(page.locator(".tltt-launcher")).to_be_focused()
+    assert user_texts(stack, stored(page)["session_id"])[-1] == choose_payload(picked["code"])
 
 
 def test_procedure_deep_link_through_real_rasa(stack_web: WebApp, probe: PageProbe) -> None:

@@ -246,6 +246,15 @@ def test_keyboard_only(web: WebApp, fake_rasa: FakeRasa, probe: PageProbe) -> No
     page.keyboard.type("mất bao lâu")
     page.keyboard.press("Enter")
     expect(answers(page)).to_have_count(1)
+    for _ in range(20):  # back from the input to a suggested follow-up under the answer
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.matches('.tltt-followups .tltt-chip')"):
+            break
+    else:
+        pytest.fail("no follow-up button can be reached with the keyboard")
+    page.keyboard.press("Enter")
+    expect(answers(page)).to_have_count(2)
+    expect(page.locator("#tltt-input")).to_be_focused()  # the pressed button was re-rendered away
     page.keyboard.press("Escape")
     expect(page.locator(".tltt-panel")).to_be_hidden()
     expect(page.locator(".tltt-launcher")).to_be_focused()

@@ -437,6 +437,8 @@
   }
 
   function send(payload, shown) {
+    // A chip or choice activated from the keyboard is re-rendered away below: keep the focus in the panel.
+    var refocus = keyboardFocusIn(dom.log);
     var last = lastBotOfTurn();
     if (last && last.quick_replies.length && !last.replied) { last.replied = true; rerender(last); }
     // ID digits asked for a dossier lookup go to the bot but are never shown or kept here.
@@ -447,8 +449,14 @@
     addMessage(m);
     state.outbox.push({ id: m.id, message: payload });
     save();
+    if (refocus) dom.input.focus();
     connect();
     flush();
+  }
+
+  function keyboardFocusIn(node) {
+    var a = document.activeElement;
+    try { return !!node && !!a && node.contains(a) && a.matches(":focus-visible"); } catch (e) { return false; }
   }
 
   function flush() {
