@@ -29,7 +29,7 @@ def place_of(tracker: Tracker) -> compose.Place:
 
 def _no_answer(dispatcher: CollectingDispatcher, language: str | None) -> list[EventType]:
     localities = runtime().localities
-    send(dispatcher, compose.no_answer(language, localities.hotline, localities.hours))
+    send(dispatcher, compose.no_answer(language, localities.hotline, localities.hours_in(language)))
     return []
 
 
@@ -99,8 +99,7 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         localities = runtime().localities
-        reply = compose.handoff(
-            tracker.get_slot("language"), localities.hotline, localities.hours, place_of(tracker)
-        )
+        language = tracker.get_slot("language")
+        reply = compose.handoff(language, localities.hotline, localities.hours_in(language), place_of(tracker))
         send(dispatcher, reply)
         return []

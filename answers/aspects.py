@@ -31,12 +31,16 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
 
 
 def detect_aspect(text: str) -> Aspect | None:
-    """The aspect asked about, or None for a general question about a procedure."""
+    """The aspect asked about, or None for a general question about a procedure. The longest
+    phrase wins ("mẫu tờ khai ở đâu" asks for the form, not the office); on a tie, the
+    aspect listed first in aspects.yml."""
     folded = fold(text)
+    best: tuple[int, str] | None = None
     for aspect, pattern in _patterns():
-        if pattern.search(folded):
-            return aspect  # type: ignore[return-value]
-    return None
+        words = max((len(m.group(0).split()) for m in pattern.finditer(folded)), default=0)
+        if words and (best is None or words > best[0]):
+            best = (words, aspect)
+    return best[1] if best else None  # type: ignore[return-value]
 
 
 def _fold_each_char(text: str) -> str:

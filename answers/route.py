@@ -50,8 +50,11 @@ def route_turn(
     if follow_up and intent == "ask_aspect":  # about the procedure in context: nothing to search
         return Route("answer", context_code, aspect or "overview")
 
-    remainder = strip_aspect_words(text) if aspect else text
-    result = search(remainder) if remainder.strip() else None
+    # Only aspect words ("lệ phí bao nhiêu?"): nothing names a procedure. Otherwise search the
+    # whole question: the engine sets aspect words aside itself, and ranks better with them
+    # (dev set: hit@1 0.892 whole vs 0.884 stripped).
+    named = strip_aspect_words(text) if aspect else text
+    result = search(text) if named.strip(" ?.!,") else None
     if result is not None and result.decision == "answer":
         alternatives = [(hit.code, hit.title) for hit in result.hits[1:MAX_CHOICES + 1]]
         return Route("answer", result.hits[0].code, aspect or "overview", alternatives)
@@ -59,5 +62,7 @@ def route_turn(
         return Route("answer", context_code, aspect or "overview")
     if result is not None and result.decision == "clarify" and result.hits:
         options = [(hit.code, hit.title) for hit in result.hits[: min(result.options or MAX_CHOICES, MAX_CHOICES)]]
+        if context_code in (code for code, _ in options):  # "hết hạn rồi" after "đổi bằng lái": still that one
+            return Route("answer", context_code, aspect or "overview")
         return Route("choices", aspect=aspect or "overview", options=options)
     return Route("no_answer", aspect=aspect or "overview")

@@ -86,7 +86,8 @@ def _row(name: str, m: dict) -> str:
     return (
         f"| {name:<28} | {a['hit@1']:.3f} | {a['hit@3']:.3f} | {a['mrr']:.3f} | {pairs.get('vi hit@1', float('nan')):.3f} "
         f"| {pairs.get('nodiac hit@1', float('nan')):.3f} | {en['hit@1']:.3f} | {en['hit@3']:.3f} "
-        f"| {oos['answered'] * 100:5.1f} | {a['no_answer'] * 100:5.1f} |"
+        f"| {oos['answered'] * 100:5.1f} | {a['no_answer'] * 100:5.1f} "
+        f"| {m.get('vague', {}).get('answered', float('nan')) * 100:5.1f} |"
     )
 
 
@@ -131,8 +132,10 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
     print(f"\nRetrieval on the real catalog ({cold.procedures} procedures, {cold.chunks} chunks, "
           f"{cold.embedded} embedded), dev set {args.questions}"
           + ("" if args.keep_copies else "; overlay copies of dev questions left out"))  # fmt: skip
-    print("| ranking                      | hit@1 | hit@3 |  MRR  | vi@1  | nodiac@1 | en@1 | en@3 | OOS ans % | in no_ans % |")
-    print("|------------------------------|-------|-------|-------|-------|----------|------|------|-----------|-------------|")
+    print("| ranking                      | hit@1 | hit@3 |  MRR  | vi@1  | nodiac@1 | en@1 | en@3 | OOS ans % "
+          "| in no_ans % | vague ans % |")
+    print("|------------------------------|-------|-------|-------|-------|----------|------|------|-----------"
+          "|-------------|-------------|")
     print(_row("BM25 alone (folded+glossary)", p["bm25"]))
     print(_row("dense alone (e5, restored)", p["dense"]))
     print(_row("ours (hybrid + decision)", p["ours"]))
@@ -145,7 +148,8 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
           f"query model {p['query_dtype']}")
     print(f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other "
           "processes on the same cores slow every wall time; CPU times add up all of torch's threads)")  # fmt: skip
-    print("(vi@1 / nodiac@1: the twin pairs, same question with and without diacritics; the decision "
+    print("(vi@1 / nodiac@1: the twin pairs, same question with and without diacritics; vague: broad "
+          "questions like \"chứng thực\" that should be asked back, answered outright instead; the decision "
           "columns are meaningful for ours only: the ablations keep its calibration)")
     return 0
 

@@ -40,6 +40,11 @@ class Question:
     def in_scope(self) -> bool:
         return bool(self.codes)
 
+    @property
+    def vague(self) -> bool:
+        """Names a family of procedures ("chứng thực"): the right reply asks which one."""
+        return self.variant == "vague"
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -48,6 +53,12 @@ class Outcome:
     scores: list[float]  # fused scores, same order
     decision: Decision
     signals: dict[str, float]
+    options: int = 0  # candidates offered when the decision is "clarify"
+
+    @property
+    def correct(self) -> bool:
+        """Answering outright is right: the top hit is acceptable and the question not vague."""
+        return self.rank == 1 and not self.question.vague
 
     @property
     def rank(self) -> int | None:
@@ -70,7 +81,8 @@ def run(search: Callable[[str, int], object], questions: Iterable[Question], k: 
     out = []
     for q in questions:
         res = search(q.query, k)
-        out.append(Outcome(q, [h.code for h in res.hits], [h.score for h in res.hits], res.decision, res.signals))  # type: ignore[attr-defined]
+        out.append(Outcome(q, [h.code for h in res.hits], [h.score for h in res.hits], res.decision,  # type: ignore[attr-defined]
+                           res.signals, res.options))  # type: ignore[attr-defined]
     return out
 
 
@@ -93,7 +105,20 @@ def _ranking(outcomes: Sequence[Outcome]) -> dict[str, float]:
     }
 
 
+def _vague(outcomes: Sequence[Outcome]) -> dict[str, float]:
+    n = len(outcomes)
+    offered_ok = [o for o in outcomes if o.decision == "clarify" and o.rank is not None and o.rank <= max(o.options, 1)]
+    return {
+        "n": n,
+        "answered": sum(o.decision == "answer" for o in outcomes) / n if n else 0.0,
+        "clarify_relevant": len(offered_ok) / n if n else 0.0,
+        "no_answer": sum(o.decision == "no_answer" for o in outcomes) / n if n else 0.0,
+    }
+
+
 def metrics(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
+    vague = [o for o in outcomes if o.question.vague]
+    outcomes = [o for o in outcomes if not o.question.vague]
     inscope = [o for o in outcomes if o.question.in_scope]
     oos = [o for o in outcomes if not o.question.in_scope]
     out = {v: _ranking([o for o in inscope if o.question.variant == v]) for v in VARIANT_ORDER[:-1]}
@@ -107,6 +132,8 @@ def metrics(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
         "no_answer_precision": sum(not o.question.in_scope for o in said_none) / len(said_none) if said_none else 1.0,
         "no_answer_recall": sum(o.decision == "no_answer" for o in oos) / len(oos) if oos else 1.0,
     }
+    if vague:
+        out["vague"] = _vague(vague)
     pairs = _pairs(outcomes)
     if pairs:
         out["pairs"] = {
@@ -128,7 +155,7 @@ def _pairs(outcomes: Sequence[Outcome]) -> list[tuple[Outcome, Outcome]]:
 def format_metrics(m: dict[str, dict[str, float]]) -> str:
     lines = [f"{'variant':<11} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'no_ans':>6} {'ans_ok':>6} {'ans_bad':>7}"]
     for v, r in m.items():
-        if v in ("oos", "pairs"):
+        if v in ("oos", "pairs", "vague"):
             continue
         lines.append(
             f"{v:<11} {r['n']:>4} {r['hit@1']:>6.3f} {r['hit@3']:>6.3f} {r['mrr']:>6.3f} "
@@ -143,6 +170,12 @@ def format_metrics(m: dict[str, dict[str, float]]) -> str:
         f"no_answer precision {o['no_answer_precision']:.3f}, recall {o['no_answer_recall']:.3f}; "
         f"in-scope no_answer {m['all'].get('no_answer', 0):.3f}"
     )
+    if "vague" in m:
+        v = m["vague"]
+        lines.append(
+            f"vague: {v['n']}, answered outright {v['answered']:.3f}, asked back offering a fitting one "
+            f"{v['clarify_relevant']:.3f}, no_answer {v['no_answer']:.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -156,11 +189,11 @@ MAX_INSCOPE_NO_ANSWER = 0.025
 
 
 def redecide(outcomes: Sequence[Outcome], model: DecisionModel) -> list[Outcome]:
-    return [
-        Outcome(o.question, o.ranked, o.scores, model.decide(o.signals, o.scores)[0] if o.signals else "no_answer",
-                o.signals)
-        for o in outcomes
-    ]  # fmt: skip
+    out = []
+    for o in outcomes:
+        decision, options = model.decide(o.signals, o.scores) if o.signals else ("no_answer", 0)
+        out.append(Outcome(o.question, o.ranked, o.scores, decision, o.signals, options))
+    return out
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, iterations: int = 30) -> tuple[float, ...]:
@@ -182,7 +215,7 @@ def calibrate(outcomes: Sequence[Outcome], window: float = DecisionModel.window)
     usable = [o for o in outcomes if o.signals]
     x = np.array([[o.signals[s] for s in SIGNALS] for o in usable])
     in_scope = np.array([o.question.in_scope for o in usable], dtype=float)
-    correct = np.array([o.rank == 1 for o in usable], dtype=float)
+    correct = np.array([o.correct for o in usable], dtype=float)
     model = DecisionModel(fit_logistic(x, in_scope), fit_logistic(x, correct), window=window)
     probs = np.array([model.probabilities(o.signals) for o in usable])
     inside = in_scope.astype(bool)

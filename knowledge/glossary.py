@@ -83,6 +83,9 @@ class Glossary:
     vietnamese: list[str]  # every Vietnamese text here, to teach the diacritic restorer
     stop_vi: frozenset[str]
     stop_en: frozenset[str]
+    wrappers: dict[str, tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]] = field(
+        default_factory=dict
+    )  # language -> (leading, trailing) chat phrases, lower case (see glossary.yaml)
 
     @classmethod
     def from_dict(cls, data: dict) -> Glossary:
@@ -95,7 +98,35 @@ class Glossary:
             vietnamese=_vietnamese(data),
             stop_vi=frozenset(normalize(str(w)) for w in stop.get("vi") or []),
             stop_en=frozenset(normalize(str(w)) for w in stop.get("en") or []),
+            wrappers={
+                language: tuple(  # type: ignore[misc]
+                    frozenset(tuple(syllables(normalize(str(w)))) for w in (sides or {}).get(side) or [])
+                    for side in ("leading", "trailing")
+                )
+                for language, sides in (data.get("wrappers") or {}).items()
+            },
         )
+
+    def unwrap(self, parts: list[list[str]], english: bool) -> list[list[str]]:
+        """Clauses without the chat wrapper at the start and the end; unchanged if nothing
+        would be left."""
+        leading, trailing = self.wrappers.get("en" if english else "vi", (frozenset(), frozenset()))
+        tokens = [t for clause in parts for t in clause]
+        lowered = [t.lower() for t in tokens]
+        start, end = 0, len(tokens)
+        while cut := _affix(lowered[start:end], leading, at_start=True):
+            start += cut
+        while cut := _affix(lowered[start:end], trailing, at_start=False):
+            end -= cut
+        if start >= end or (start, end) == (0, len(tokens)):
+            return parts
+        out, seen = [], 0
+        for clause in parts:
+            kept = [t for i, t in enumerate(clause, seen) if start <= i < end]
+            seen += len(clause)
+            if kept:
+                out.append(kept)
+        return out
 
     def rewrite(self, text: str) -> str:
         """Spell out chat shorthand and abbreviations ("dk" → "đăng ký"); `text` is lower case."""
@@ -120,6 +151,14 @@ class Glossary:
             return []
         found = {m.group(1) for m in pattern.finditer(text.lower()) if len(m.group(1)) >= min_length}
         return [table[a] for a in sorted(found)]
+
+
+def _affix(tokens: list[str], phrases: frozenset[tuple[str, ...]], at_start: bool) -> int:
+    """Length of the longest phrase that `tokens` starts (or ends) with, 0 if none; never all."""
+    for n in range(min(4, len(tokens) - 1), 0, -1):
+        if tuple(tokens[:n] if at_start else tokens[-n:]) in phrases:
+            return n
+    return 0
 
 
 @lru_cache(maxsize=4)

@@ -79,6 +79,7 @@ class Localities:
     hotline_label: str
     hours: str
     wards: list[Ward]
+    hours_en: str = ""
     _index: dict[str, list[_Entry]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -96,9 +97,13 @@ class Localities:
             hotline_label=contact.get("hotline_label", ""),
             hours=contact.get("hours", ""),
             wards=wards,
+            hours_en=contact.get("hours_en", ""),
         )
         loc._index = _build_index(wards)
         return loc
+
+    def hours_in(self, language: str | None) -> str:
+        return (self.hours_en or self.hours) if language == "en" else self.hours
 
     def ward(self, name: str) -> Ward | None:
         """The current ward with this name (accent-insensitive), prefix optional."""

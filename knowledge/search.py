@@ -64,7 +64,11 @@ class RankParams:
     )  # fmt: skip
 
 
-SIGNALS = ("score", "margin", "dense", "cover_name", "cover_all", "english")  # top candidate; query language
+# The top candidate's evidence, the query language, and how vague the query is: the share of
+# the top title it says ("chứng thực" says little of "Chứng thực di chúc") and how many
+# procedures score nearly as well (log of the count within NEAR of the top).
+SIGNALS = ("score", "margin", "dense", "cover_name", "cover_all", "english", "title_share", "crowd")
+NEAR = 0.15
 
 
 def _sigmoid(x: float) -> float:
@@ -244,6 +248,7 @@ class Engine:
         else:
             parts = clauses(text) if accented else self.data.restorer.restore_clauses(text)
             stop = self.glossary.stop_vi
+        parts = self.glossary.unwrap(parts, english)  # "còn làm hộ chiếu thì sao" is about "làm hộ chiếu"
         base = ", ".join(" ".join(c) for c in parts)
         dense_text = f"{base} ({', '.join(expansion.terms)})" if expansion.terms else base
         # Words that only say which section is asked ("mất bao lâu") do not identify a procedure.
@@ -424,9 +429,11 @@ def top_signals(f: Features, scores: np.ndarray, order: np.ndarray, english: boo
     """What the decision model reads: the best candidate's features and its lead."""
     top = int(order[0])
     second = float(scores[order[1]]) if len(order) > 1 else float(scores[top]) - 1.0
+    near = int(np.count_nonzero(scores >= scores[top] - NEAR))
     return {
         "score": float(scores[top]), "margin": float(scores[top]) - second, "dense": float(f.dense[top]),
         "cover_name": float(f.cover_name[top]), "cover_all": float(f.cover_all[top]), "english": float(english),
+        "title_share": float(f.title_cover[top]), "crowd": math.log(near),
     }  # fmt: skip
 
 

@@ -62,6 +62,9 @@ def search_returning(decision: str, *codes: str, options: int = 0):
         ("how long does it take", "processing_time"),
         ("điều kiện là gì", "conditions"),
         ("thủ tục đăng ký kết hôn", None),
+        ("mẫu tờ khai ở đâu", "documents"),  # the longest phrase wins
+        ("giấy tờ nộp ở đâu", "where"),  # a tie: the order of aspects.yml
+        ("lệ phí nộp online bao nhiêu", "fees"),
     ],
 )
 def test_detect_aspect(text, aspect):
@@ -77,7 +80,7 @@ def test_first_question_answers_the_found_procedure_with_its_aspect():
     route = route_turn("làm giấy khai sinh cho con cần gì", "ask_procedure", None, None, None, search)
     assert (route.kind, route.code, route.aspect) == ("answer", "1.001193", "documents")
     assert route.options == [("2.000986", "title 2.000986")]
-    assert search.queries == ["làm giấy khai sinh cho con"]
+    assert search.queries == ["làm giấy khai sinh cho con cần gì"]  # the engine sets "cần gì" aside itself
 
 
 def test_follow_up_aspect_stays_on_the_procedure_in_context_without_a_search():
@@ -91,7 +94,7 @@ def test_aspect_words_with_another_intent_still_search_for_a_new_procedure():
     search = search_returning("answer", "2.000986")
     route = route_turn("lệ phí làm hộ chiếu bao nhiêu", "ask_procedure", "1.001193", None, None, search)
     assert (route.kind, route.code, route.aspect) == ("answer", "2.000986", "fees")
-    assert len(search.queries) == 1 and search.queries[0].startswith("làm hộ chiếu")
+    assert search.queries == ["lệ phí làm hộ chiếu bao nhiêu"]
 
 
 def test_a_new_procedure_question_replaces_the_context():
@@ -109,10 +112,25 @@ def test_unclear_question_offers_choices_and_a_pick_answers_the_pending_aspect()
     assert (picked.kind, picked.code, picked.aspect) == ("answer", "b", "fees")
 
 
+def test_only_aspect_words_without_context_search_nothing():
+    search = search_returning("answer", "2.000986")
+    route = route_turn("lệ phí?", "ask_aspect", None, None, None, search)
+    assert route.kind == "no_answer" and search.queries == []
+
+
 def test_choices_offer_only_the_candidates_the_engine_found_close():
     route = route_turn("cấp lại giấy", "ask_procedure", None, None, None,
                        search_returning("clarify", "a", "b", "c", "d", "e", options=3))
     assert [c for c, _ in route.options] == ["a", "b", "c"]
+
+
+def test_an_unsure_search_that_includes_the_procedure_in_context_stays_on_it():
+    route = route_turn("hết hạn rồi", "ask_procedure", "3.000347", None, None,
+                       search_returning("clarify", "1.002755", "1.014063", "3.000347", options=3))
+    assert (route.kind, route.code) == ("answer", "3.000347")
+    other = route_turn("hết hạn rồi", "ask_procedure", "1.001193", None, None,
+                       search_returning("clarify", "1.002755", "1.014063", "3.000347", options=3))
+    assert other.kind == "choices"
 
 
 def test_nothing_relevant_and_no_context_is_no_answer():

@@ -37,6 +37,7 @@ def test_contact_config(loc: Localities) -> None:
     assert loc.province == "Bắc Ninh"
     assert loc.hotline.isdigit()
     assert loc.hours and loc.province_service_center.endswith("Bắc Ninh")
+    assert loc.hours_in("en").startswith("Monday") and loc.hours_in("vi") == loc.hours
 
 
 @pytest.mark.parametrize(

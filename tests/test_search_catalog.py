@@ -46,3 +46,11 @@ def test_decision_targets(outcomes: list[Outcome]) -> None:
     assert m["oos"]["answered"] <= 0.05, m["oos"]
     assert m["all"]["no_answer"] <= 0.05, m["all"]
     assert m["all"]["answer_wrong"] <= 0.10, m["all"]  # a confident wrong answer stays rare
+
+
+def test_vague_questions_are_asked_back(outcomes: list[Outcome]) -> None:
+    """"chứng thực", "đăng ký xe", "insurance": offer the family, do not pick one."""
+    vague = metrics(outcomes)["vague"]
+    assert vague["n"] >= 40
+    assert vague["answered"] <= 0.10, vague
+    assert vague["clarify_relevant"] >= 0.85, vague

@@ -266,3 +266,22 @@ def test_group_starts_allow_the_fast_per_procedure_max() -> None:
     assert starts is not None and list(np.maximum.reduceat(values, starts)) == [0.5, 0.3, 0.9]
     assert _group_starts(np.array([0, 2, 2]), 3) is None  # procedure 1 has no rows
     assert _group_starts(np.array([1, 0]), 2) is None  # not grouped
+
+
+@pytest.mark.parametrize(
+    "query, core",
+    [
+        ("còn làm hộ chiếu thì sao?", "làm hộ chiếu"),
+        ("con tôi mới sinh", "con tôi mới sinh"),  # a child, not the chat word "còn"
+        ("cho hỏi, đăng ký tạm trú ở đâu ạ", "đăng ký tạm trú ở đâu"),  # aspect words stay
+        ("sổ đỏ", "sổ đỏ"),
+        ("đăng ký kết hôn với người nước ngoài", "đăng ký kết hôn với người nước ngoài"),  # "với" inside stays
+        ("thì sao", "thì sao"),  # nothing but the wrapper: left as it is
+    ],
+)
+def test_chat_wrapper_is_cut_from_both_ends(query: str, core: str) -> None:
+    assert " ".join(t for c in load_glossary().unwrap(clauses(query), english=False) for t in c) == core
+
+
+def test_english_chat_wrapper() -> None:
+    assert load_glossary().unwrap(clauses("what about a passport then"), english=True) == [["a", "passport"]]
