@@ -46,25 +46,28 @@ class ActionAnswerProcedure(Action):
             return _no_answer(dispatcher, language)
 
         message = tracker.latest_message
+        context = tracker.get_slot("procedure_code")
+        candidates = [p for p in map(knowledge.get, tracker.get_slot("candidates") or []) if p is not None]
         route = route_turn(
             text=message.get("text") or "",
             intent=(message.get("intent") or {}).get("name"),
-            context_code=tracker.get_slot("procedure_code"),
+            context_code=context,
             picked_code=next(tracker.get_latest_entity_values("procedure_code"), None),
             pending_aspect=tracker.get_slot("aspect"),
             search=knowledge.search,
+            offered=[(p.code, p.title) for p in candidates] if context is None else (),
         )
         procedure = knowledge.get(route.code) if route.code else None
         if route.kind == "answer" and procedure is not None:
             send(dispatcher, compose.procedure_answer(procedure, route.aspect, language, place_of(tracker)))
-            return [
-                SlotSet("procedure_code", procedure.code),
-                SlotSet("aspect", route.aspect),
-                SlotSet("candidates", [code for code, _ in route.options] or None),
-            ]
-        if route.kind == "choices":
+            events = [SlotSet("procedure_code", procedure.code), SlotSet("aspect", route.aspect)]
+            if route.options or procedure.code != context:  # a follow-up keeps the alternatives for "không phải"
+                events.append(SlotSet("candidates", [code for code, _ in route.options] or None))
+            return events
+        if route.kind == "choices":  # no procedure in context until one is picked
             send(dispatcher, compose.choices(route.options, language))
-            return [SlotSet("aspect", route.aspect), SlotSet("candidates", [c for c, _ in route.options])]
+            return [SlotSet("procedure_code", None), SlotSet("aspect", route.aspect),
+                    SlotSet("candidates", [c for c, _ in route.options])]  # fmt: skip
         return _no_answer(dispatcher, language)
 
 

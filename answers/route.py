@@ -41,7 +41,10 @@ def route_turn(
     picked_code: str | None,
     pending_aspect: str | None,
     search: Callable[[str], SearchResult],
+    offered: Sequence[tuple[str, str]] = (),
 ) -> Route:
+    """`offered`: the choices shown last, when none was picked yet; an aspect question then
+    ("phí bao nhiêu?") offers them again, and the pick answers that aspect."""
     aspect = detect_aspect(text)
     if picked_code:  # a clarification button: answer what was asked before the question back
         return Route("answer", picked_code, aspect or pending_aspect or "overview")  # type: ignore[arg-type]
@@ -65,4 +68,6 @@ def route_turn(
         if context_code in (code for code, _ in options):  # "hết hạn rồi" after "đổi bằng lái": still that one
             return Route("answer", context_code, aspect or "overview")
         return Route("choices", aspect=aspect or "overview", options=options)
+    if aspect and offered and context_code is None:
+        return Route("choices", aspect=aspect, options=list(offered))
     return Route("no_answer", aspect=aspect or "overview")

@@ -56,42 +56,47 @@ def _eval(args: argparse.Namespace) -> int:
     from knowledge.evaluate import (
         DEFAULT_QUESTIONS, calibrate, format_metrics, load_questions, metrics, redecide, run, split_check,
     )  # fmt: skip
-    from knowledge.index import DECISION_PATH
+    from knowledge.evaluate import MAX_OOS_ANSWERED, MAX_OOS_ANSWERED_CURATED, restrict
+    from knowledge.index import decision_path
     from knowledge.search import KnowledgeBase
 
     kb = KnowledgeBase(Path(args.index))
     questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS)
+    curated_only = not kb.manifest.get("sources")
+    if curated_only:  # our curated procedures alone: questions about the rest are out of scope here
+        questions = restrict(questions, {p.code for p in kb.engine.data.procedures})
+        print(f"curated index: labels restricted to its {kb.manifest.get('procedures')} procedures")
     start = time.perf_counter()
     outcomes = run(kb.search, questions)
     per_query = (time.perf_counter() - start) / max(len(questions), 1)
     print(format_metrics(metrics(outcomes)))
     print(f"{len(questions)} questions, {per_query * 1000:.1f} ms per query")
     if args.calibrate or args.write:
-        fitted, even, odd = split_check(outcomes)
+        limit = MAX_OOS_ANSWERED_CURATED if curated_only else MAX_OOS_ANSWERED
+        fitted, even, odd = split_check(outcomes, limit)
         print(f"\nfit on even ids: {fitted.to_dict()}")
         print("even half (fitted on):\n" + format_metrics(even))
         print("odd half (held out):\n" + format_metrics(odd))
-        model = calibrate(outcomes)
+        model = calibrate(outcomes, max_oos_answered=limit)
         print(f"\nfit on all: {model.to_dict()}")
         print("all, refitted:\n" + format_metrics(metrics(redecide(outcomes, model))))
         if args.write:
-            write_decision(model, len(questions))
-            print(f"wrote {DECISION_PATH}; rebuild the index to use it")
+            path = decision_path(curated_only)
+            write_decision(model, len(questions), path)
+            print(f"wrote {path}; rebuild the index to use it")
     return 0
 
 
-def write_decision(model: object, n: int) -> None:
+def write_decision(model: object, n: int, path: Path) -> None:
     import yaml
-
-    from knowledge.index import DECISION_PATH
 
     header = (
         "# Decision model fitted by `knowledge eval --calibrate --write` on the dev set\n"
-        f"# ({n} questions); see knowledge/evaluate.py for the procedure. Copied into each\n"
-        "# index manifest at build time.\n"
+        f"# ({n} questions) with an index {'of our curated procedures only' if 'curated' in path.name else 'with the national catalog'};\n"
+        "# see knowledge/evaluate.py for the procedure. Copied into each such index's manifest at build time.\n"
     )
     body = yaml.safe_dump(model.to_dict(), sort_keys=False, allow_unicode=True)  # type: ignore[attr-defined]
-    DECISION_PATH.write_text(header + body, encoding="utf-8")
+    path.write_text(header + body, encoding="utf-8")
 
 
 def parser() -> argparse.ArgumentParser:

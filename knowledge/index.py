@@ -46,7 +46,14 @@ if TYPE_CHECKING:
 
 INDEX_FORMAT = 1
 MANIFEST = "manifest.json"
-DECISION_PATH = Path(__file__).with_name("decision.yaml")
+DECISION_PATH = Path(__file__).with_name("decision.yaml")  # an index with the national catalog
+# Our curated procedures alone (the default index) lack most of the catalog: questions about
+# the rest must end in "no answer" there, so that index has its own calibration.
+CURATED_DECISION_PATH = Path(__file__).with_name("decision_curated.yaml")
+
+
+def decision_path(curated_only: bool) -> Path:
+    return CURATED_DECISION_PATH if curated_only else DECISION_PATH
 BUILD_CODE = [Path(__file__).with_name(n) for n in ("analysis.py", "chunks.py", "diacritics.py", "glossary.py", "index.py")]
 HOLDOUT_RATIO = 0.9  # similarity (difflib, folded) from which an overlay text copies a question
 PASSAGE_MAX_TOKENS = 128  # short passages keep a cold build of the national catalog in budget
@@ -105,7 +112,7 @@ def _near_copies(texts: set[str], held: set[str], ratio: float) -> set[str]:
 def catalog_hash(procedures: Sequence[Procedure], curated: set[str]) -> str:
     """Changes whenever anything the index is built from changes (catalog, glossary, format)."""
     h = hashlib.sha256(f"format {INDEX_FORMAT}\n".encode())
-    for path in (GLOSSARY_PATH, DECISION_PATH, *BUILD_CODE):  # the code that shapes the index
+    for path in (GLOSSARY_PATH, DECISION_PATH, CURATED_DECISION_PATH, *BUILD_CODE):  # the code that shapes the index
         h.update(path.read_bytes() if path.is_file() else b"-")
     h.update(json.dumps(sorted(curated)).encode())
     for p in procedures:
@@ -125,11 +132,12 @@ def restorer_texts(procedures: Sequence[Procedure]) -> Iterator[str]:
         yield from p.steps
 
 
-def load_decision() -> dict[str, Any]:
+def load_decision(curated_only: bool = False) -> dict[str, Any]:
     """The calibrated decision model (`knowledge eval --calibrate --write` refits it)."""
-    if not DECISION_PATH.is_file():
+    path = decision_path(curated_only)
+    if not path.is_file():
         return {}
-    return yaml.safe_load(DECISION_PATH.read_text(encoding="utf-8")) or {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
 # --------------------------------------------------------------------------- embeddings
@@ -305,7 +313,7 @@ def build_index(
         "dense_chunks": int(len(dense_rows)),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - start, 2),
-        "decision": load_decision(),
+        "decision": load_decision(curated_only=not sources),
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     _swap_in(tmp, index_dir, build_id)

@@ -133,6 +133,15 @@ def test_an_unsure_search_that_includes_the_procedure_in_context_stays_on_it():
     assert other.kind == "choices"
 
 
+def test_an_aspect_question_while_choices_are_open_offers_them_again():
+    offered = [("1.013831", "Đăng ký biến động"), ("1.012783", "Cấp đổi Giấy chứng nhận")]
+    route = route_turn("phí bao nhiêu", "ask_aspect", None, None, None, search_returning("no_answer"), offered)
+    assert (route.kind, route.aspect, route.options) == ("choices", "fees", offered)
+    picked = route_turn('/choose_procedure{"procedure_code": "1.012783"}', "choose_procedure", None, "1.012783",
+                        route.aspect, search_returning("no_answer"))  # fmt: skip
+    assert (picked.code, picked.aspect) == ("1.012783", "fees")
+
+
 def test_nothing_relevant_and_no_context_is_no_answer():
     route = route_turn("thời tiết hôm nay", "out_of_scope", None, None, None, search_returning("no_answer"))
     assert route.kind == "no_answer"

@@ -67,10 +67,29 @@ def test_not_that_one_returns_to_the_candidates(stack):
     assert options and first not in [o["code"] for o in options]
 
 
+def test_not_that_one_after_a_follow_up_still_has_the_candidates(stack):
+    first, _ = procedure(stack.say("c7b", "đăng ký thường trú"))
+    assert procedure(stack.say("c7b", "mất bao lâu")) == (first, "processing_time")
+    options = payload(stack.say("c7b", "không phải"), "choices")["options"]
+    assert options and first not in [o["code"] for o in options]
+
+
+def test_an_aspect_question_while_choosing_offers_the_choices_again(stack):
+    assert procedure(stack.say("c7c", "đăng ký thường trú"))[0] == "1.004222"  # a context to leave behind
+    offered = payload(stack.say("c7c", "chứng thực"), "choices")["options"]
+    again = payload(stack.say("c7c", "lệ phí bao nhiêu"), "choices")["options"]
+    assert again == offered  # not the fees of the residence registration asked before
+    picked = offered[-1]["code"]
+    assert procedure(stack.say("c7c", '/choose_procedure{"procedure_code": "%s"}' % picked)) == (picked, "fees")
+
+
 def test_former_commune_then_where_to_submit(stack):
     locality = payload(stack.say("c8", "tôi ở xã Lệ Viễn cũ thì nộp ở đâu"), "locality")
     assert locality["ward"] == "Xã An Lạc" and locality["former_unit"] == "Xã Lệ Viễn"
     reply = stack.say("c8", "đăng ký khai sinh nộp ở đâu")
+    if any(p["type"] == "choices" for p in payloads(reply)):  # the engine may ask which birth registration
+        assert payload(reply, "choices")["options"][0]["code"] == "1.001193"
+        reply = stack.say("c8", '/choose_procedure{"procedure_code": "1.001193"}')
     assert procedure(reply) == ("1.001193", "where")
     assert "xã An Lạc" in text_of(reply)
 
