@@ -54,9 +54,9 @@ def _search(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from knowledge.evaluate import (
-        DEFAULT_QUESTIONS, calibrate, format_metrics, load_questions, metrics, redecide, run, split_check,
+        DEFAULT_QUESTIONS, MAX_OOS_ANSWERED, MAX_OOS_ANSWERED_CURATED, calibrate, format_metrics, load_questions,
+        metrics, redecide, restrict, run, split_check,
     )  # fmt: skip
-    from knowledge.evaluate import MAX_OOS_ANSWERED, MAX_OOS_ANSWERED_CURATED, restrict
     from knowledge.index import decision_path
     from knowledge.search import KnowledgeBase
 

@@ -285,3 +285,23 @@ def test_chat_wrapper_is_cut_from_both_ends(query: str, core: str) -> None:
 
 def test_english_chat_wrapper() -> None:
     assert load_glossary().unwrap(clauses("what about a passport then"), english=True) == [["a", "passport"]]
+
+
+def test_restricted_labels_turn_missing_procedures_out_of_scope() -> None:
+    from knowledge.evaluate import restrict
+
+    questions = [Question("q1", "kết hôn", "vi", ["1.000894", "2.000806"], "p1"),
+                 Question("q2", "kết hôn với người nước ngoài", "vi", ["2.000806"], "p2"),
+                 Question("q3", "thời tiết", "oos", [])]  # fmt: skip
+    kept = restrict(questions, {"1.000894"})
+    assert [(q.variant, q.codes, q.pair) for q in kept] == [("vi", ["1.000894"], "p1"), ("oos", [], None), ("oos", [], None)]
+
+
+def test_a_vague_question_answered_outright_is_never_correct() -> None:
+    vague = Question("v1", "chứng thực", "vague", ["2.000815", "2.000884"])
+    answered = Outcome(vague, ["2.000815"], [4.0], "answer", {})
+    asked = Outcome(vague, ["2.000884", "2.000815"], [4.0, 3.9], "clarify", {}, options=2)
+    assert not answered.correct
+    m = metrics([answered, asked, Outcome(Question("q", "x", "vi", ["1"]), ["1"], [1.0], "answer", {})])
+    assert m["vague"] == {"n": 2, "answered": 0.5, "clarify_relevant": 0.5, "no_answer": 0.0}
+    assert m["all"]["n"] == 1  # vague questions stay out of the ranking figures
