@@ -1,44 +1,28 @@
-"""A small in-memory sliding-window rate limit (one process; uvicorn runs one worker).
-
-Each key keeps the times of its accepted hits inside the window. The number of keys is capped,
-so rotating keys (e.g. a fresh session id per request) cannot grow memory without bound."""
+"""Moving-window rate limits per key, on the `limits` library (in memory: the web app runs one
+process; the library drops expired keys itself, so rotating keys cannot grow memory for long)."""
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 
 class SlidingWindow:
-    def __init__(self, limit: int, seconds: float, max_keys: int = 50_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
-        self.limit, self.seconds, self.max_keys, self.clock = limit, seconds, max_keys, clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    """At most `limit` hits per key in any `seconds`-long window."""
+
+    def __init__(self, limit: int, seconds: int) -> None:
+        self.item = RateLimitItemPerSecond(limit, seconds)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def hit(self, key: str) -> float:
         """Record a hit for `key` and return 0, or return the seconds to wait (nothing recorded)."""
-        now = self.clock()
-        with self._lock:
-            hits = self._hits.pop(key, None) or deque()
-            while hits and hits[0] <= now - self.seconds:
-                hits.popleft()
-            self._hits[key] = hits  # re-inserted: the dict stays ordered from least to most recent
-            if len(hits) >= self.limit:
-                return max(hits[0] + self.seconds - now, 0.001)
-            hits.append(now)
-            if len(self._hits) > self.max_keys:
-                self._evict(now)
+        if self.limiter.hit(self.item, key):
             return 0.0
-
-    def _evict(self, now: float) -> None:
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.seconds]:
-            del self._hits[key]
-        target = self.max_keys * 9 // 10  # some room, so the scan above stays rare
-        while len(self._hits) > target:  # still full: forget the least recently seen
-            del self._hits[next(iter(self._hits))]
+        reset = self.limiter.get_window_stats(self.item, key).reset_time
+        return max(reset - time.time(), 0.001)
 
 
 def retry_after(seconds: float) -> int:
