@@ -10,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.runtime import runtime
 from answers import compose
 from answers.route import route_turn
+from knowledge.model import Procedure
+from knowledge.search import KnowledgeBase
 
 
 def send(dispatcher: CollectingDispatcher, reply: compose.Reply) -> None:
@@ -25,6 +27,11 @@ def place_of(tracker: Tracker) -> compose.Place:
         province_center=localities.province_service_center,
         ward_center=ward.service_center if ward else None,
     )
+
+
+def known(knowledge: KnowledgeBase, codes: list[str] | None) -> list[Procedure]:
+    """The procedures of `codes` the loaded index has, in order."""
+    return [p for p in map(knowledge.get, codes or []) if p is not None]
 
 
 def _no_answer(dispatcher: CollectingDispatcher, language: str | None) -> list[EventType]:
@@ -47,7 +54,7 @@ class ActionAnswerProcedure(Action):
 
         message = tracker.latest_message
         context = tracker.get_slot("procedure_code")
-        candidates = [p for p in map(knowledge.get, tracker.get_slot("candidates") or []) if p is not None]
+        offered = [(p.code, p.title) for p in known(knowledge, tracker.get_slot("candidates"))] if context is None else []
         route = route_turn(
             text=message.get("text") or "",
             intent=(message.get("intent") or {}).get("name"),
@@ -55,7 +62,7 @@ class ActionAnswerProcedure(Action):
             picked_code=next(tracker.get_latest_entity_values("procedure_code"), None),
             pending_aspect=tracker.get_slot("aspect"),
             search=knowledge.search,
-            offered=[(p.code, p.title) for p in candidates] if context is None else (),
+            offered=offered,
         )
         procedure = knowledge.get(route.code) if route.code else None
         if route.kind == "answer" and procedure is not None:
@@ -83,7 +90,7 @@ class ActionShowCandidates(Action):
         knowledge = runtime().knowledge()
         current = tracker.get_slot("procedure_code")
         codes = [c for c in (tracker.get_slot("candidates") or []) if c != current]
-        procedures = [p for p in (knowledge.get(c) for c in codes) if p is not None] if knowledge else []
+        procedures = known(knowledge, codes) if knowledge else []
         if not procedures:
             dispatcher.utter_message(response="utter_no_candidates")
             return [SlotSet("procedure_code", None)]

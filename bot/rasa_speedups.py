@@ -13,8 +13,6 @@ from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 
-_installed = False
-
 
 @lru_cache(maxsize=1)
 def action_reply_validator() -> Any:
@@ -37,7 +35,4 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
 
 
 def install() -> None:
-    global _installed
-    if not _installed:
-        RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-        _installed = True
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]

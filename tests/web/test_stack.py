@@ -18,7 +18,7 @@ from tests.integration.stack import Stack
 from tests.integration.stack import stop_process_group
 from tests.web.conftest import REPO, PageProbe, WebApp, new_page, start_web, wait_for
 from tests.web.test_pages import sign_in
-from tests.web.test_widget import answers, ask, open_widget, stored
+from tests.web.test_widget import answers, ask, open_widget, press_until_focused, stored
 
 pytestmark = pytest.mark.integration
 INDEX = Path(os.environ.get("KNOWLEDGE_INDEX", REPO / "var" / "index")) / "manifest.json"  # as run-web reads it
@@ -145,12 +145,7 @@ def test_reload_keeps_history_and_conversation(stack_web: WebApp, stack: Stack, 
 def test_keyboard_only_through_real_rasa(stack_web: WebApp, stack: Stack, probe: PageProbe) -> None:
     page = probe.page
     page.goto(stack_web.url + "/")
-    for _ in range(40):  # Tab through the page until the launcher has focus
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.classList.contains('tltt-launcher')"):
-            break
-    else:
-        pytest.fail("the chat launcher cannot be reached with Tab")
+    press_until_focused(page, "Tab", ".tltt-launcher", 40, "the chat launcher")
     page.keyboard.press("Enter")
     expect(page.locator("#tltt-input")).to_be_focused()
     page.keyboard.type(QUESTION)
@@ -159,12 +154,8 @@ def test_keyboard_only_through_real_rasa(stack_web: WebApp, stack: Stack, probe:
     page.keyboard.type(NOT_THAT_ONE)
     page.keyboard.press("Enter")
     reply(page, 2, "choices")
-    for _ in range(20):  # back from the input into the choices of the last answer
-        page.keyboard.press("Shift+Tab")
-        if page.evaluate("document.activeElement.classList.contains('tltt-choice')"):
-            break
-    else:
-        pytest.fail("no choice button can be reached with the keyboard")
+    # back from the input into the choices of the last answer
+    press_until_focused(page, "Shift+Tab", ".tltt-choice", 20, "a choice button")
     label = page.evaluate("document.activeElement.textContent")
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none", "focus must be visible"
     page.keyboard.press("Enter")

@@ -41,6 +41,15 @@ def stored(page: Page) -> dict[str, Any]:
     return page.evaluate(f"JSON.parse(localStorage.getItem('{STORAGE_KEY}'))")
 
 
+def press_until_focused(page: Page, key: str, selector: str, tries: int, what: str) -> None:
+    """Press `key` until the focused element matches `selector`; fail if it never does."""
+    for _ in range(tries):
+        page.keyboard.press(key)
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    pytest.fail(f"{what} cannot be reached with the keyboard")
+
+
 def sent_by(fake: FakeRasa, session_id: str) -> list[dict[str, Any]]:
     return [m for m in fake.messages() if m.get("session_id") == session_id]
 
@@ -233,12 +242,7 @@ def test_language_switch_persists(web: WebApp, probe: PageProbe) -> None:
 def test_keyboard_only(web: WebApp, fake_rasa: FakeRasa, probe: PageProbe) -> None:
     page = probe.page
     page.goto(web.url + "/")
-    for _ in range(40):  # Tab through the page until the launcher has focus
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.classList.contains('tltt-launcher')"):
-            break
-    else:
-        pytest.fail("the chat launcher cannot be reached with Tab")
+    press_until_focused(page, "Tab", ".tltt-launcher", 40, "the chat launcher")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "focus must be visible"
     page.keyboard.press("Enter")
@@ -246,12 +250,8 @@ def test_keyboard_only(web: WebApp, fake_rasa: FakeRasa, probe: PageProbe) -> No
     page.keyboard.type("mất bao lâu")
     page.keyboard.press("Enter")
     expect(answers(page)).to_have_count(1)
-    for _ in range(20):  # back from the input to a suggested follow-up under the answer
-        page.keyboard.press("Shift+Tab")
-        if page.evaluate("document.activeElement.matches('.tltt-followups .tltt-chip')"):
-            break
-    else:
-        pytest.fail("no follow-up button can be reached with the keyboard")
+    # back from the input to a suggested follow-up under the answer
+    press_until_focused(page, "Shift+Tab", ".tltt-followups .tltt-chip", 20, "a follow-up button")
     page.keyboard.press("Enter")
     expect(answers(page)).to_have_count(2)
     expect(page.locator("#tltt-input")).to_be_focused()  # the pressed button was re-rendered away
