@@ -5,9 +5,7 @@ SHELL := /bin/bash
 # Nothing here may reach a model hub or a telemetry service.
 export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
-# endpoints.yml reads these; Rasa commands run from make (train, test) need them set too.
-export TRACKER_DB ?= var/tracker.db
-export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+# Ports, URLs and secrets are set in one place, scripts/defaults.sh (`make config` shows them).
 .DEFAULT_GOAL := help
 
 # Rasa 3.6 runs only on Python <= 3.10; everything with torch runs on 3.11.
@@ -23,7 +21,7 @@ RASA_MODEL      := models/assistant.tar.gz
 RASA_INPUTS := config.yml $(shell find data bot/domain -name '*.yml' 2>/dev/null)
 KNOWLEDGE_INPUTS := $(shell find knowledge -name '*.yaml' -o -name '*.py' 2>/dev/null | grep -v /eval/)
 
-.PHONY: help setup run test test-unit test-integration validate train index bench clean
+.PHONY: help setup run config test test-unit test-integration validate train index bench clean
 
 help:
 	@echo "make run    set up what is missing, then start the whole assistant"
@@ -68,8 +66,12 @@ train: $(RASA_MODEL)
 index: $(KNOWLEDGE_INDEX)/manifest.json
 
 run: setup
-	@mkdir -p var
-	$(APP_VENV)/bin/honcho start -f Procfile
+	scripts/run-all
+
+config:
+	@bash -c 'source scripts/defaults.sh && for v in RASA_HOST RASA_PORT ACTIONS_PORT WEB_PORT RASA_URL \
+	  ACTION_ENDPOINT_URL WEB_PUBLIC_URL RASA_CORS_ORIGINS KNOWLEDGE_INDEX DATABASE_URL TRACKER_DB; do \
+	  echo "$$v=$${!v}"; done'
 
 validate: $(RASA_VENV)/.installed
 	PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa data validate --domain bot/domain --data data \

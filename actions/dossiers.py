@@ -3,6 +3,7 @@ The digits the citizen types are used within the turn and never kept (see bot/pr
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.boundary import client_key, language, latest_text, never_fails, text_slot
 from actions.procedures import send
 from actions.runtime import runtime
 from answers import compose
@@ -31,18 +33,24 @@ class ValidateDossierForm(FormValidationAction):
     def name(self) -> str:
         return "validate_dossier_form"
 
+    @never_fails
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain)
+
     async def extract_dossier_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if tracker.get_slot("dossier_code"):
             return {}
-        code = normalize_code(tracker.latest_message.get("text"))
+        code = normalize_code(latest_text(tracker))
         return {"dossier_code": code} if code else {}
 
     def validate_dossier_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        code = normalize_code(str(value)) or normalize_code(tracker.latest_message.get("text"))
+        code = normalize_code(value if isinstance(value, str) else None) or normalize_code(latest_text(tracker))
         if code is None:
             dispatcher.utter_message(response="utter_invalid_dossier_code")
         return {"dossier_code": code}
@@ -50,7 +58,7 @@ class ValidateDossierForm(FormValidationAction):
     def validate_identity_digits(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        digits = extract_identity_digits(str(value))
+        digits = extract_identity_digits(value if isinstance(value, str) else None)
         if digits is None:
             dispatcher.utter_message(response="utter_invalid_identity_digits")
         return {"identity_digits": digits}
@@ -60,25 +68,25 @@ class ActionLookupDossier(Action):
     def name(self) -> str:
         return "action_lookup_dossier"
 
+    @never_fails
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        language = tracker.get_slot("language")
-        code, digits = tracker.get_slot("dossier_code"), tracker.get_slot("identity_digits")
+        lang = language(tracker)
+        code, digits = text_slot(tracker, "dossier_code"), text_slot(tracker, "identity_digits")
         forget = [SlotSet("identity_digits", None), SlotSet("dossier_code", None)]
         if not code or not digits:
             return forget
+        lookup = functools.partial(backend().lookup, code, digits, tracker.sender_id, client_key=client_key(tracker))
         try:
-            result = await asyncio.wait_for(
-                asyncio.to_thread(backend().lookup, code, digits, tracker.sender_id), LOOKUP_TIMEOUT_SECONDS
-            )
+            result = await asyncio.wait_for(asyncio.to_thread(lookup), LOOKUP_TIMEOUT_SECONDS)
         except (BackendUnavailable, asyncio.TimeoutError):
-            send(dispatcher, compose.dossier_unavailable(language, runtime().localities.hotline))
+            send(dispatcher, compose.dossier_unavailable(lang, runtime().localities.hotline))
             return forget
         if isinstance(result, Dossier):
-            send(dispatcher, compose.dossier_status(result, language, date.today()))
+            send(dispatcher, compose.dossier_status(result, lang, date.today()))
         elif isinstance(result, Locked):
-            send(dispatcher, compose.dossier_locked(language, result.until))
+            send(dispatcher, compose.dossier_locked(lang, result.until))
         else:
-            send(dispatcher, compose.dossier_not_found(language))
+            send(dispatcher, compose.dossier_not_found(lang))
         return forget

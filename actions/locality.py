@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.boundary import code_slot, language, latest_text, never_fails
 from actions.procedures import send
 from actions.runtime import runtime
 from answers import compose
@@ -16,14 +17,14 @@ class ActionAnswerLocality(Action):
     def name(self) -> str:
         return "action_answer_locality"
 
+    @never_fails
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         rt = runtime()
-        language = tracker.get_slot("language")
-        match = rt.localities.find_ward(tracker.latest_message.get("text") or "")
+        match = rt.localities.find_ward(latest_text(tracker))
         knowledge = rt.knowledge()
-        code = tracker.get_slot("procedure_code")
+        code = code_slot(tracker)
         procedure = knowledge.get(code) if knowledge is not None and code else None
-        send(dispatcher, compose.locality(match, procedure, language, rt.localities.province_service_center))
+        send(dispatcher, compose.locality(match, procedure, language(tracker), rt.localities.province_service_center))
         return [SlotSet("ward", match.ward.name)] if match else []

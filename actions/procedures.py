@@ -7,6 +7,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.boundary import (
+    code_list_slot, code_slot, language, latest_intent, latest_text, never_fails, picked_code, text_slot,
+)
 from actions.runtime import runtime
 from answers import compose
 from answers.route import route_turn
@@ -21,7 +24,7 @@ def send(dispatcher: CollectingDispatcher, reply: compose.Reply) -> None:
 def place_of(tracker: Tracker) -> compose.Place:
     """The resident's ward centre once a ward is known in the conversation, and the province's."""
     localities = runtime().localities
-    ward_name = tracker.get_slot("ward")
+    ward_name = text_slot(tracker, "ward")
     ward = localities.ward(ward_name) if ward_name else None
     return compose.Place(
         province_center=localities.province_service_center,
@@ -34,9 +37,9 @@ def known(knowledge: KnowledgeBase, codes: list[str] | None) -> list[Procedure]:
     return [p for p in map(knowledge.get, codes or []) if p is not None]
 
 
-def _no_answer(dispatcher: CollectingDispatcher, language: str | None) -> list[EventType]:
+def _no_answer(dispatcher: CollectingDispatcher, lang: str) -> list[EventType]:
     localities = runtime().localities
-    send(dispatcher, compose.no_answer(language, localities.hotline, localities.hours_in(language)))
+    send(dispatcher, compose.no_answer(lang, localities.hotline, localities.hours_in(lang)))
     return []
 
 
@@ -44,38 +47,41 @@ class ActionAnswerProcedure(Action):
     def name(self) -> str:
         return "action_answer_procedure"
 
+    @never_fails
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        language = tracker.get_slot("language")
+        lang = language(tracker)
         knowledge = runtime().knowledge()
         if knowledge is None:
-            return _no_answer(dispatcher, language)
+            return _no_answer(dispatcher, lang)
 
-        message = tracker.latest_message
-        context = tracker.get_slot("procedure_code")
-        offered = [(p.code, p.title) for p in known(knowledge, tracker.get_slot("candidates"))] if context is None else []
+        context = code_slot(tracker)
+        offered = [(p.code, p.title) for p in known(knowledge, code_list_slot(tracker))] if context is None else []
+        intent, picked = latest_intent(tracker), picked_code(tracker, lambda code: knowledge.get(code) is not None)
+        # A pick of a procedure the index does not have is no pick, and its payload is no question.
+        text = "" if intent == "choose_procedure" and picked is None else latest_text(tracker)
         route = route_turn(
-            text=message.get("text") or "",
-            intent=(message.get("intent") or {}).get("name"),
+            text=text,
+            intent=intent,
             context_code=context,
-            picked_code=next(tracker.get_latest_entity_values("procedure_code"), None),
-            pending_aspect=tracker.get_slot("aspect"),
+            picked_code=picked,
+            pending_aspect=text_slot(tracker, "aspect"),
             search=knowledge.search,
             offered=offered,
         )
         procedure = knowledge.get(route.code) if route.code else None
         if route.kind == "answer" and procedure is not None:
-            send(dispatcher, compose.procedure_answer(procedure, route.aspect, language, place_of(tracker)))
+            send(dispatcher, compose.procedure_answer(procedure, route.aspect, lang, place_of(tracker)))
             events = [SlotSet("procedure_code", procedure.code), SlotSet("aspect", route.aspect)]
             if route.options or procedure.code != context:  # a follow-up keeps the alternatives for "không phải"
                 events.append(SlotSet("candidates", [code for code, _ in route.options] or None))
             return events
         if route.kind == "choices":  # no procedure in context until one is picked
-            send(dispatcher, compose.choices(route.options, language))
+            send(dispatcher, compose.choices(route.options, lang))
             return [SlotSet("procedure_code", None), SlotSet("aspect", route.aspect),
                     SlotSet("candidates", [c for c, _ in route.options])]  # fmt: skip
-        return _no_answer(dispatcher, language)
+        return _no_answer(dispatcher, lang)
 
 
 class ActionShowCandidates(Action):
@@ -84,18 +90,19 @@ class ActionShowCandidates(Action):
     def name(self) -> str:
         return "action_show_candidates"
 
+    @never_fails
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         knowledge = runtime().knowledge()
-        current = tracker.get_slot("procedure_code")
-        codes = [c for c in (tracker.get_slot("candidates") or []) if c != current]
+        current = code_slot(tracker)
+        codes = [c for c in code_list_slot(tracker) if c != current]
         procedures = known(knowledge, codes) if knowledge else []
         if not procedures:
             dispatcher.utter_message(response="utter_no_candidates")
             return [SlotSet("procedure_code", None)]
         options = [(p.code, p.title) for p in procedures]
-        send(dispatcher, compose.choices(options, tracker.get_slot("language")))
+        send(dispatcher, compose.choices(options, language(tracker)))
         return [SlotSet("procedure_code", None), SlotSet("candidates", [c for c, _ in options])]
 
 
@@ -105,11 +112,12 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
+    @never_fails
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         localities = runtime().localities
-        language = tracker.get_slot("language")
-        reply = compose.handoff(language, localities.hotline, localities.hours_in(language), place_of(tracker))
+        lang = language(tracker)
+        reply = compose.handoff(lang, localities.hotline, localities.hours_in(lang), place_of(tracker))
         send(dispatcher, reply)
         return []

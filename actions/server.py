@@ -1,5 +1,6 @@
 """Entry point of the action server: rasa-sdk's own app, with a /health that tells
-whether the embedding model and the knowledge index are loaded."""
+whether the embedding model and the knowledge index are loaded, an error handler that never
+echoes the request (rasa-sdk's sends the whole tracker back, and Rasa logged it), and masked logs."""
 from __future__ import annotations
 
 import argparse
@@ -11,12 +12,23 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Request, response
 
 from actions.runtime import runtime
+from bot.privacy import install_log_masking
+
+logger = logging.getLogger(__name__)
+
+
+async def _failed(request: Request, exception: Exception):
+    logger.error("request.failed: %s %s", request.path, type(exception).__name__)
+    return response.json({"error": "The action server could not handle this request."}, status=500)
 
 
 def build_app():
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor, cors_origins=None)
+    # rasa-sdk's own handler for Exception answers with the whole request (the tracker), which Rasa
+    # then logs; Sanic refuses a second handler for the same exception, so this one replaces it.
+    app.error_handler.cached_handlers[(Exception, None)] = _failed
 
     # rasa-sdk registers a bare GET /health; answer it first with the real state.
     @app.on_request
@@ -39,6 +51,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
+    install_log_masking()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = build_app()
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)

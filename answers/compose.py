@@ -132,10 +132,13 @@ def dossier_not_found(language: str | None) -> Reply:
     return Reply(_render(language, "dossier_not_found"), {"type": "dossier_not_found"})
 
 
-def dossier_locked(language: str | None, until: datetime) -> Reply:
+def dossier_locked(language: str | None, until: datetime, now: datetime | None = None) -> Reply:
+    """Checks wait until `until` (a growing delay after failed checks, never a lasting lock)."""
     local = until.astimezone(VIETNAM_TIME)
-    return Reply(_render(language, "dossier_locked", until=local.strftime("%H:%M")),
-                 {"type": "dossier_locked", "until": until.isoformat()})
+    seconds = max(0.0, (until - (now or datetime.now(timezone.utc))).total_seconds())
+    minutes = max(1, -(-int(seconds) // 60))
+    return Reply(_render(language, "dossier_locked", until=local.strftime("%H:%M"), minutes=minutes),
+                 {"type": "dossier_locked", "until": until.isoformat(), "wait_seconds": int(seconds)})
 
 
 def dossier_unavailable(language: str | None, hotline: str) -> Reply:

@@ -3,7 +3,7 @@
 Typical use from an action::
 
     backend = backend_from_env()
-    result = backend.lookup(code, last4, conversation_id=tracker.sender_id)
+    result = backend.lookup(code, last6, tracker.sender_id, client_key=hmac_of_client_ip)
     # Dossier | NotFound | Locked; raises BackendUnavailable
 """
 from __future__ import annotations
@@ -37,14 +37,14 @@ __all__ = [
 
 def backend_from_env() -> DossierBackend:
     """HTTP backend when DOSSIER_API_URL is set, else the SQL mirror (DATABASE_URL).
-    The lockout store is always the SQL database."""
+    The throttle store is always the SQL database."""
     from dossiers.db import make_engine
-    from dossiers.lockout import LockoutPolicy, SqlLockoutStore
     from dossiers.sql_backend import SqlBackend
+    from dossiers.throttle import SqlThrottleStore, ThrottlePolicy
 
     engine = make_engine()
     if os.environ.get("DOSSIER_API_URL"):
         from dossiers.http_backend import HttpBackend, HttpConfig
 
-        return HttpBackend(HttpConfig.from_env(), LockoutPolicy(SqlLockoutStore(engine)))
+        return HttpBackend(HttpConfig.from_env(), ThrottlePolicy(SqlThrottleStore(engine)))
     return SqlBackend(engine)

@@ -2,7 +2,7 @@
 
     dossiers import FILE [--format jsonl|csv]      # bad rows listed, good rows kept
     dossiers demo [--count N] [--seed S]           # made-up Bắc Ninh dossiers
-    dossiers lookup CODE LAST4 [--lang vi|en]      # as the bot would
+    dossiers lookup CODE DIGITS [--lang vi|en]     # as the bot would (last 6 ID digits)
 
 The database comes from DATABASE_URL (default: SQLite at var/dossiers.sqlite).
 Exit codes: 0 ok, 1 some rows rejected (the rest imported) or nothing found, 2 usage error.
@@ -53,7 +53,7 @@ def _demo(args: argparse.Namespace) -> int:
     demo = generate(args.count, args.seed, today)
     created, updated = store_rows(make_engine(), [item.row for item in demo])
     print(f"demo: stored {created + updated} made-up dossiers ({created} new, {updated} updated)")
-    print("DEMO DATA ONLY - try these (code, last 4 ID digits, status):")
+    print("DEMO DATA ONLY - try these (code, last 6 ID digits, status):")
     shown: set[int] = set()
     for item in demo:
         dossier = item.row.dossier()
@@ -62,7 +62,7 @@ def _demo(args: argparse.Namespace) -> int:
         shown.add(dossier.status_code)
         late = " (overdue)" if is_overdue(dossier, today) else ""
         name = status_info(dossier.status_code).name_vi
-        print(f"  {dossier.code:<28} {item.id_last4}  {dossier.status_code:>2} {name}{late}")
+        print(f"  {dossier.code:<28} {item.identity_digits}  {dossier.status_code:>2} {name}{late}")
     return 0
 
 
@@ -83,9 +83,9 @@ def _print_dossier(dossier: Dossier, lang: Lang) -> None:
 def _lookup(args: argparse.Namespace) -> int:
     from dossiers import backend_from_env
 
-    result = backend_from_env().lookup(args.code, args.last4, args.conversation)
+    result = backend_from_env().lookup(args.code, args.digits, args.conversation, client_key=args.client)
     if isinstance(result, Locked):
-        print(f"too many failed checks: paused until {result.until:%Y-%m-%d %H:%M} UTC")
+        print(f"too many failed checks: next check allowed at {result.until:%Y-%m-%d %H:%M:%S} UTC")
         return 1
     if isinstance(result, NotFound):
         print("not found (unknown code or wrong ID digits)")
@@ -111,8 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     look = commands.add_parser("lookup", help="look a dossier up as the bot would")
     look.add_argument("code")
-    look.add_argument("last4", help="last 4 digits of the applicant's ID number")
-    look.add_argument("--conversation", default="cli", help="conversation id for the lockout")
+    look.add_argument("digits", help="last 6 digits of the applicant's ID number (or all 12)")
+    look.add_argument("--conversation", default="cli", help="conversation id for the throttle")
+    look.add_argument("--client", default="cli", help="client key for the throttle")
     look.add_argument("--lang", choices=["vi", "en"], default="vi")
     look.set_defaults(run=_lookup)
     return parser

@@ -1,4 +1,4 @@
-"""Parse what citizens type: dossier codes, the last 4 ID digits; mask names and phones.
+"""Parse what citizens type: dossier codes, the last 6 ID digits; mask names and phones.
 
 Dossier code (national portal form): ``{agency id}-{yyMMdd}-{NNNN}``. The agency id is
 letters, digits and dots and differs between systems (``000.00.31.H04``, ``G22.39``);
@@ -24,8 +24,15 @@ _URL_RE = re.compile(r"https?://\S+|\S*\?\S*=\S+", re.IGNORECASE)
 _QR_KEYS = {"ma_ho_so", "mahoso", "ma_hs", "mahs", "code", "dossier", "dossiercode"}
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212\u2015"), "-")
 
-# Identity digits: a digit run, optionally grouped by single spaces or dots ("0271 2345 6789").
-_DIGIT_RUN_RE = re.compile(r"(?<![\w.])\d+(?:[ .]\d+)*(?![\w])")
+# The identity check's secret: the last digits of the 12-digit citizen ID number (căn cước).
+# 10^6 values; the throttle's arithmetic (dossiers/throttle.py) depends on this.
+IDENTITY_DIGITS = 6
+ID_NUMBER_DIGITS = 12
+
+# Identity digits: a digit run, optionally grouped by single spaces, dots or dashes
+# ("001 234 567 962", "0012.3456.7962", "001-234-567-962").
+_DIGIT_RUN_RE = re.compile(r"(?<![\w.])\d+(?:(?:[ .]|\s?-\s?)\d+)*(?!\w)")
+_DIGIT_SEPARATORS_RE = re.compile(r"[\s.-]")
 _MASKED_PHONE_RE = re.compile(r"\d{2}\*+\d{2}")
 
 
@@ -81,20 +88,21 @@ def is_strict_code(text: str) -> bool:
 
 
 def extract_identity_digits(text: str | None) -> str | None:
-    """The last 4 digits of the applicant's ID number from a message, or None.
+    """The last 6 digits of the applicant's ID number from a message, or None.
 
-    Accepts exactly 4 digits or a full 12-digit number (its last 4), grouped by spaces
-    or dots or not. Dossier codes in the same message are ignored. Ambiguous messages
-    (two different candidates) give None, so the bot asks again instead of guessing.
+    Accepts exactly 6 digits or the full 12-digit number (only its last 6 are returned,
+    the rest is dropped here), grouped by spaces, dots or dashes or not. Dossier codes in
+    the same message are ignored. Ambiguous messages (two different candidates) give
+    None, so the bot asks again instead of guessing.
     """
     if not text:
         return None
     text = _CODE_RE.sub(" ", _clean(text))
     found: set[str] = set()
     for m in _DIGIT_RUN_RE.finditer(text):
-        digits = re.sub(r"[ .]", "", m.group())
-        if len(digits) in (4, 12):
-            found.add(digits[-4:])
+        digits = _DIGIT_SEPARATORS_RE.sub("", m.group())
+        if len(digits) in (IDENTITY_DIGITS, ID_NUMBER_DIGITS):
+            found.add(digits[-IDENTITY_DIGITS:])
     return found.pop() if len(found) == 1 else None
 
 

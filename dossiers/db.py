@@ -49,34 +49,24 @@ class DossierRow(Base):
     applicant_name: Mapped[str] = mapped_column(Text, default="")  # masked only
     applicant_phone: Mapped[str | None] = mapped_column(String(16))  # masked only
     id_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
-    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32))  # HMAC of the last 4 digits
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32))  # HMAC of the last 6 ID digits
     updated_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
 
 
-class FailedAttempt(Base):
-    __tablename__ = "dossier_failed_attempts"
+class ThrottleFailure(Base):
+    """One failed identity check, booked once per throttle key it counts against."""
+
+    __tablename__ = "dossier_check_failures"  # replaces dossier_failed_attempts/dossier_lockouts
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    conversation_key: Mapped[str] = mapped_column(String(64))  # HMAC of the conversation id
-    code: Mapped[str | None] = mapped_column(String(64))  # None: input was not a code
+    scope: Mapped[str] = mapped_column(String(16))  # "client" | "conversation" | "code"
+    key: Mapped[str] = mapped_column(String(64))  # HMAC pseudonym, or the canonical code
     at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
 
     __table_args__ = (
-        Index("ix_dossier_failed_conversation", "conversation_key", "at"),
-        Index("ix_dossier_failed_code", "code", "at"),
-        Index("ix_dossier_failed_at", "at"),
+        Index("ix_dossier_check_failures_key", "scope", "key", "at"),
+        Index("ix_dossier_check_failures_at", "at"),
     )
-
-
-class Lockout(Base):
-    __tablename__ = "dossier_lockouts"
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    scope: Mapped[str] = mapped_column(String(16))  # "conversation" | "code"
-    key: Mapped[str] = mapped_column(String(64))
-    until: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
-
-    __table_args__ = (Index("ix_dossier_lockouts_key", "scope", "key", "until"),)
 
 
 def database_url(url: str | None = None) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from dossiers.codes import IDENTITY_DIGITS
 from dossiers.model import ImportRow
 
 DEMO_FILE = Path(__file__).with_name("demo_data.yaml")
@@ -24,7 +25,7 @@ _STATUS_WEIGHTS = (5, 8, 3, 25, 8, 6, 2, 2, 12, 29)
 @dataclass(frozen=True)
 class DemoDossier:
     row: ImportRow
-    id_last4: str  # demo only: printed so a developer can try a lookup
+    identity_digits: str  # demo only: printed so a developer can try a lookup
 
 
 @cache
@@ -119,7 +120,8 @@ class DemoGenerator:
             "applicant_phone": phone,
             "applicant_id_number": id_number,
         }
-        return DemoDossier(ImportRow(**{k: v for k, v in record.items() if v is not None}), id_number[-4:])
+        row = ImportRow(**{k: v for k, v in record.items() if v is not None})
+        return DemoDossier(row, id_number[-IDENTITY_DIGITS:])
 
     def _fee_paid(self, has_fee: bool, status: int) -> bool | None:
         if not has_fee:

@@ -6,7 +6,7 @@ we never receive any form of the ID number):
     POST {base}/dossiers/{code}/verify
     Authorization: Bearer {token}
     Content-Type: application/json
-    {"id_last4": "1234"}
+    {"id_last6": "567962"}       (the last 6 digits of the applicant's 12-digit ID number)
 
     200  JSON record: code, procedure_code, procedure_title, received_date,
          appointment_date (YYYY-MM-DD or null), status_code (1-10), current_unit,
@@ -35,8 +35,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from dossiers.lockout import LockoutPolicy, guarded_lookup
 from dossiers.model import BackendUnavailable, Dossier, LookupResult
+from dossiers.throttle import ThrottlePolicy, guarded_lookup
 
 _log = logging.getLogger(__name__)
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -64,7 +64,7 @@ class HttpConfig:
 
 class HttpBackend:
     def __init__(
-        self, config: HttpConfig, policy: LockoutPolicy, transport: httpx.BaseTransport | None = None
+        self, config: HttpConfig, policy: ThrottlePolicy, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.config = config
         self.policy = policy
@@ -77,11 +77,13 @@ class HttpBackend:
     def close(self) -> None:
         self.client.close()
 
-    def lookup(self, code: str, identity_digits: str, conversation_id: str) -> LookupResult:
-        return guarded_lookup(self.policy, code, identity_digits, conversation_id, self._verify)
+    def lookup(
+        self, code: str, identity_digits: str, conversation_id: str, client_key: str | None = None
+    ) -> LookupResult:
+        return guarded_lookup(self.policy, self._verify, code, identity_digits, conversation_id, client_key)
 
     def _verify(self, code: str, digits: str) -> Dossier | None:
-        response = self._post(f"/dossiers/{quote(code, safe='')}/verify", {"id_last4": digits})
+        response = self._post(f"/dossiers/{quote(code, safe='')}/verify", {"id_last6": digits})
         if response.status_code == 404:
             return None
         if response.status_code != 200:

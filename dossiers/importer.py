@@ -1,6 +1,6 @@
 """Import dossiers from JSONL or CSV (same columns). Bad rows are reported with their
 line number and reason and skipped; good rows are kept; a code already in the database
-is updated. The applicant's ID number is reduced to a salted HMAC of its last 4 digits
+is updated. The applicant's ID number is reduced to a salted HMAC of its last 6 digits
 here and never written anywhere.
 
 Columns: code, procedure_code, procedure_title, received_date, appointment_date
@@ -24,7 +24,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dossiers.db import DossierRow, ensure_schema, to_db_time, utcnow
-from dossiers.identity import hash_last4, new_salt, pepper
+from dossiers.codes import IDENTITY_DIGITS
+from dossiers.identity import hash_identity, new_salt, pepper
 from dossiers.model import ImportRow, describe_errors
 
 FIELDS = tuple(ImportRow.model_fields)
@@ -122,7 +123,7 @@ def _db_values(row: ImportRow, key: bytes) -> dict[str, Any]:
     values = row.model_dump(exclude={"applicant_id_number"})
     values.update(
         id_salt=salt,
-        id_hash=hash_last4(row.applicant_id_number[-4:], salt, key),
+        id_hash=hash_identity(row.applicant_id_number[-IDENTITY_DIGITS:], salt, key),
         updated_at=to_db_time(utcnow()),
     )
     return values

@@ -133,7 +133,8 @@ class NotFound:
 
 @dataclass(frozen=True)
 class Locked:
-    """Too many failed checks: lookups pause until this (timezone-aware UTC) time."""
+    """Too many failed checks: no check runs before ``until`` (timezone-aware UTC), the
+    moment the next check is allowed."""
 
     until: datetime
 
@@ -146,7 +147,11 @@ class BackendUnavailable(Exception):
 
 
 class DossierBackend(Protocol):
-    def lookup(self, code: str, identity_digits: str, conversation_id: str) -> LookupResult:
-        """Dossier when code and last 4 ID digits match; NotFound otherwise; Locked while
-        this conversation or this code is paused. May raise BackendUnavailable."""
+    def lookup(
+        self, code: str, identity_digits: str, conversation_id: str, client_key: str | None = None
+    ) -> LookupResult:
+        """Dossier when code and last 6 ID digits (or the whole ID number) match; NotFound otherwise; Locked while
+        this client key, conversation or code must wait (dossiers/throttle.py).
+        ``client_key``: opaque id of the network client (the caller's HMAC of its IP
+        address). May raise BackendUnavailable."""
         ...

@@ -24,7 +24,7 @@ from knowledge.chunks import SECTION_NAMES, SEPARATOR
 from knowledge.glossary import Expansion, Glossary, load_glossary
 from knowledge.index import IndexData, load_index, read_manifest
 from knowledge.model import Procedure
-from knowledge.text import fold
+from knowledge.text import bounded_query, fold
 
 if TYPE_CHECKING:
     import faiss
@@ -367,7 +367,7 @@ class Engine:
     # ----------------------------------------------------------------- decision
 
     def search(self, query: str, k: int = 5) -> SearchResult:
-        plan = self.plan(query)
+        plan = self.plan(bounded_query(query))  # bounded work, whatever was typed
         if not plan.terms and not plan.expansion.terms:  # only filler words ("thế thì sao?"): skip the model
             return SearchResult(query, "no_answer", [])
         f = self.features(plan, self.embed_query(plan.dense_text))

@@ -16,3 +16,18 @@ def fold(text: str) -> str:
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     stripped = stripped.replace("đ", "d").replace("Đ", "D")
     return _SPACES.sub(" ", stripped).strip().lower()
+
+
+# What one message may cost the models: Rasa's sentence featurizer and the action server's
+# query embedding both see at most this much. Citizens' questions are a few dozen words; a
+# longer text is cut, so even a 1,000-character wall of one letter or emoji costs milliseconds.
+MAX_QUERY_WORDS = 48
+MAX_QUERY_WORD_CHARS = 24
+MAX_QUERY_CHARS = 320
+MAX_QUERY_TOKENS = 64  # a question is 10-40 model tokens; a symbol-heavy word can be one token per character
+
+
+def bounded_query(text: str) -> str:
+    """The first MAX_QUERY_WORDS words, each cut to MAX_QUERY_WORD_CHARS, at most MAX_QUERY_CHARS."""
+    words = [word[:MAX_QUERY_WORD_CHARS] for word in text.split()[:MAX_QUERY_WORDS]]
+    return " ".join(words)[:MAX_QUERY_CHARS]

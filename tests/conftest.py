@@ -36,8 +36,8 @@ def catalog_path() -> Path:
 
 
 def identity_digits(status: int) -> str:
-    """Last 4 ID digits of the test dossier with this status: distinctive, so a scan finds leaks."""
-    return str(7300 + status * 47)
+    """Last 6 ID digits of the test dossier with this status: distinctive, so a scan finds leaks."""
+    return str(730000 + status * 4711)
 
 
 def _dossier_records() -> list[dict]:
@@ -58,7 +58,7 @@ def _dossier_records() -> list[dict]:
             "fee_paid": False if status == 6 else True,
             "pickup_place": "Trung tâm Phục vụ hành chính công xã An Lạc",
             "applicant_name": "Nguyễn Văn An",
-            "applicant_id_number": f"02719500{identity_digits(status)}",
+            "applicant_id_number": f"027195{identity_digits(status)}",
             "applicant_phone": "0912345678",
         })
     return records

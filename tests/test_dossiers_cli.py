@@ -29,11 +29,12 @@ def test_demo_fills_the_db_and_prints_codes_that_work(db_url: str, capsys: pytes
     assert main(["demo", "--count", "60", "--seed", "7", "--today", TODAY.isoformat()]) == 0
     out = capsys.readouterr().out
     assert "stored 60" in out and "DEMO DATA ONLY" in out
-    printed = re.findall(r"^\s+(\S+-\d{6}-\d{4})\s+(\d{4})\s+(\d+) ", out, flags=re.M)
+    assert "last 6 ID digits" in out
+    printed = re.findall(r"^\s+(\S+-\d{6}-\d{4})\s+(\d{6})\s+(\d+) ", out, flags=re.M)
     assert sorted(int(status) for _, _, status in printed) == list(range(1, 11))
     backend = SqlBackend(make_engine(db_url))
-    for code, last4, status in printed:
-        result = backend.lookup(code, last4, f"dev-{code}")
+    for code, digits, status in printed:
+        result = backend.lookup(code, digits, f"dev-{code}")
         assert isinstance(result, Dossier) and result.status_code == int(status)
         assert re.fullmatch(r"(\w\**)( \w\**)+", result.applicant_name)  # masked
 
@@ -71,3 +72,20 @@ def test_import_command_reports_bad_lines_and_keeps_good_rows(
     ok.write_text(lines[0] + "\n", encoding="utf-8")
     assert main(["import", str(ok)]) == 0
     assert "(0 new, 1 updated)" in capsys.readouterr().out
+
+
+def test_lookup_command_takes_the_last_6_digits_or_the_whole_id_number(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOSSIER_API_URL", raising=False)
+    item = generate(1, seed=3, today=TODAY)[0]
+    assert main(["demo", "--count", "1", "--seed", "3", "--today", TODAY.isoformat()]) == 0
+    code, id_number = item.row.code, item.row.applicant_id_number
+    assert item.identity_digits == id_number[-6:]
+    grouped = " ".join(id_number[i : i + 3] for i in range(0, 12, 3))  # "027 195 ..."
+    for typed in (item.identity_digits, grouped):
+        capsys.readouterr()
+        assert main(["lookup", code, typed, "--conversation", f"cli-{typed}"]) == 0
+        assert code in capsys.readouterr().out
+    assert main(["lookup", code, "000000" if item.identity_digits != "000000" else "111111"]) == 1
+    assert "not found" in capsys.readouterr().out

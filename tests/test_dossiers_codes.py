@@ -5,7 +5,7 @@ import unicodedata
 
 import pytest
 
-from dossiers.codes import extract_identity_digits, mask_name, mask_phone, normalize_code
+from dossiers.codes import IDENTITY_DIGITS, extract_identity_digits, mask_name, mask_phone, normalize_code
 
 
 @pytest.mark.parametrize(
@@ -57,14 +57,23 @@ def test_normalize_code_rejects_junk_and_impossible_dates(text: str | None) -> N
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("1234", "1234"),
-        ("4 số cuối là 5678 ạ", "5678"),
-        ("027123456789", "6789"),
-        ("0271 2345 6789", "6789"),
-        ("027.123.456.789", "6789"),
-        ("１２３４", "1234"),
-        ("hồ sơ G22.39-250915-0123, số cuối 4321", "4321"),  # the code's digits are not the ID
-        ("CCCD 027123456789, 4 số cuối 6789", "6789"),  # two forms, same answer
+        ("567962", "567962"),
+        ("6 số cuối là 730047 ạ", "730047"),
+        ("567 962", "567962"),
+        ("１２３４５６", "123456"),  # full-width
+        # the whole 12-digit ID number, in every grouping residents use: only its last 6
+        ("001234567962", "567962"),
+        ("001 234 567 962", "567962"),
+        ("0012.3456.7962", "567962"),
+        ("001-234-567-962", "567962"),
+        ("001 - 234 - 567 - 962", "567962"),
+        ("0012 3456 7962", "567962"),
+        ("CCCD của tôi: 001234567962.", "567962"),
+        ("số căn cước 001.234.567.962, cảm ơn", "567962"),
+        ("CCCD-001-234-567-962,", "567962"),
+        ("hồ sơ G22.39-250915-0123, số cuối 654321", "654321"),  # the code's digits are not the ID
+        ("hồ sơ 000.00.31.H04-250714-0012 CCCD 001234567962", "567962"),
+        ("CCCD 027123456789, 6 số cuối 456789", "456789"),  # two forms, same answer
     ],
 )
 def test_extract_identity_digits(text: str, expected: str) -> None:
@@ -73,10 +82,19 @@ def test_extract_identity_digits(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [None, "", "123", "12345", "0912345678", "02712345678", "1234 và 5678", "không nhớ", "12a4"],
+    [
+        None, "", "1234", "12345", "1234567", "0912345678", "0912 345 678", "02712345678", "0271234567890",
+        "123456 và 654321",  # two candidates
+        "CCCD 027123456789, 6 số cuối 111111",  # they disagree
+        "không nhớ", "12a456", "15-09-2025",
+    ],
 )
 def test_extract_identity_digits_rejects(text: str | None) -> None:
     assert extract_identity_digits(text) is None
+
+
+def test_identity_digits_constant_is_six() -> None:
+    assert IDENTITY_DIGITS == 6
 
 
 def test_mask_name_keeps_first_letter_of_each_word() -> None:

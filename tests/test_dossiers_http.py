@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from dossiers.db import FailedAttempt, make_engine
+from dossiers.db import ThrottleFailure, make_engine
 from dossiers.http_backend import HttpBackend, HttpConfig
-from dossiers.lockout import LockoutPolicy, SqlLockoutStore
+from dossiers.throttle import SqlThrottleStore, ThrottlePolicy
 from dossiers.model import BackendUnavailable, Dossier, Locked, NotFound
 
 TOKEN = "test-token"
@@ -80,8 +81,8 @@ def make_handler(state: FakeProvince) -> type[BaseHTTPRequestHandler]:
             parts = self.path.removeprefix("/api/v1").strip("/").split("/")
             if len(parts) != 3 or parts[0] != "dossiers" or parts[2] != "verify":
                 return self._send(404, {"error": "not_found"})
-            last4, record = state.dossiers.get(parts[1], (None, None))
-            if record is None or body.get("id_last4") != last4:
+            digits, record = state.dossiers.get(parts[1], (None, None))
+            if record is None or body.get("id_last6") != digits:
                 return self._send(404, {"error": "not_found"})
             return self._send(200, state.body_override or record)
 
@@ -90,7 +91,7 @@ def make_handler(state: FakeProvince) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def province() -> Iterator[tuple[FakeProvince, str]]:
-    state = FakeProvince(dossiers={CODE: ("1234", RECORD)})
+    state = FakeProvince(dossiers={CODE: ("567962", RECORD)})
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
     server.daemon_threads = True
     server.block_on_close = False
@@ -111,44 +112,44 @@ class FakeClock:
 
 
 @pytest.fixture
-def policy(tmp_path: Path) -> LockoutPolicy:
-    return LockoutPolicy(SqlLockoutStore(make_engine(f"sqlite:///{tmp_path / 'lockout.sqlite'}")), clock=FakeClock())
+def policy(tmp_path: Path) -> ThrottlePolicy:
+    return ThrottlePolicy(SqlThrottleStore(make_engine(f"sqlite:///{tmp_path / 'throttle.sqlite'}")), clock=FakeClock())
 
 
-def backend_for(base_url: str, policy: LockoutPolicy, **config: Any) -> HttpBackend:
+def backend_for(base_url: str, policy: ThrottlePolicy, **config: Any) -> HttpBackend:
     return HttpBackend(HttpConfig(base_url=base_url, token=config.pop("token", TOKEN), **config), policy)
 
 
-def test_verified_lookup_returns_masked_dossier(province: tuple[FakeProvince, str], policy: LockoutPolicy) -> None:
+def test_verified_lookup_returns_masked_dossier(province: tuple[FakeProvince, str], policy: ThrottlePolicy) -> None:
     state, url = province
-    result = backend_for(url, policy).lookup("000.00.31.h04 - 250714 - 0012", "1234", "c1")
+    result = backend_for(url, policy).lookup("000.00.31.h04 - 250714 - 0012", "001 234 567 962", "c1", "ip-1")
     assert isinstance(result, Dossier)
     assert (result.code, result.status_code, result.fee_paid) == (CODE, 6, False)
     assert result.applicant_name == "T*** T** B***" and result.applicant_phone == "09******21"
     path, auth, body = state.requests[0]
-    assert path == f"/api/v1/dossiers/{CODE}/verify" and "1234" not in path  # digits only in the body
-    assert auth == f"Bearer {TOKEN}" and body == {"id_last4": "1234"}
+    assert path == f"/api/v1/dossiers/{CODE}/verify" and "567962" not in path  # digits only in the body
+    assert auth == f"Bearer {TOKEN}" and body == {"id_last6": "567962"}  # never the whole ID number
 
 
-def test_wrong_digits_and_unknown_code_are_both_not_found(province: tuple[FakeProvince, str], policy: LockoutPolicy) -> None:
+def test_wrong_digits_and_unknown_code_are_both_not_found(province: tuple[FakeProvince, str], policy: ThrottlePolicy) -> None:
     _, url = province
     backend = backend_for(url, policy)
-    assert backend.lookup(CODE, "9999", "c2") == NotFound()
-    assert backend.lookup("G22.39-250915-0123", "1234", "c3") == NotFound()
+    assert backend.lookup(CODE, "999999", "c2", "ip-2") == NotFound()
+    assert backend.lookup("G22.39-250915-0123", "567962", "c3", "ip-3") == NotFound()
 
 
-def test_lockout_applies_and_stops_calling_the_api(province: tuple[FakeProvince, str], policy: LockoutPolicy) -> None:
+def test_throttle_applies_and_stops_calling_the_api(province: tuple[FakeProvince, str], policy: ThrottlePolicy) -> None:
     state, url = province
     backend = backend_for(url, policy)
-    results = [backend.lookup(CODE, f"000{n}", "c4") for n in range(5)]
-    assert results[:4] == [NotFound()] * 4 and isinstance(results[4], Locked)
-    assert results[4].until == policy.clock() + timedelta(minutes=15)  # type: ignore[union-attr]
-    assert isinstance(backend.lookup(CODE, "1234", "c4"), Locked)
-    assert len(state.requests) == 5  # no check while paused
+    results = [backend.lookup(CODE, f"00000{n}", f"c4-{n}", "ip-4") for n in range(4)]  # new sender each time
+    assert results[:3] == [NotFound()] * 3
+    assert results[3] == Locked(policy.clock() + timedelta(seconds=30))
+    assert isinstance(backend.lookup(CODE, "567962", "c4-new", "ip-4"), Locked)
+    assert len(state.requests) == 3  # no check while a wait is pending
 
 
 def test_slow_server_gives_backend_unavailable_within_3_seconds(
-    province: tuple[FakeProvince, str], policy: LockoutPolicy
+    province: tuple[FakeProvince, str], policy: ThrottlePolicy
 ) -> None:
     state, url = province
     state.delay = 10
@@ -156,34 +157,34 @@ def test_slow_server_gives_backend_unavailable_within_3_seconds(
     assert backend.config.timeout == 3.0 and backend.config.retries == 2
     started = time.monotonic()
     with pytest.raises(BackendUnavailable):
-        backend.lookup(CODE, "1234", "c5")
+        backend.lookup(CODE, "567962", "c5", "ip-5")
     assert 2.5 <= time.monotonic() - started <= 3.5
     with Session(policy.store.engine) as session:  # type: ignore[attr-defined]
-        assert session.scalar(select(func.count()).select_from(FailedAttempt)) == 0  # not the citizen's fault
+        assert session.scalar(select(func.count()).select_from(ThrottleFailure)) == 0  # not the citizen's fault
 
 
-def test_server_down_gives_backend_unavailable_quickly(policy: LockoutPolicy) -> None:
+def test_server_down_gives_backend_unavailable_quickly(policy: ThrottlePolicy) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     started = time.monotonic()
     with pytest.raises(BackendUnavailable):
-        backend_for(f"http://127.0.0.1:{port}", policy, timeout=1.0).lookup(CODE, "1234", "c6")
+        backend_for(f"http://127.0.0.1:{port}", policy, timeout=1.0).lookup(CODE, "567962", "c6")
     assert time.monotonic() - started <= 1.2
 
 
-def test_retries_overcome_a_brief_outage(province: tuple[FakeProvince, str], policy: LockoutPolicy) -> None:
+def test_retries_overcome_a_brief_outage(province: tuple[FakeProvince, str], policy: ThrottlePolicy) -> None:
     state, url = province
     state.fail_first = 2
-    assert isinstance(backend_for(url, policy).lookup(CODE, "1234", "c7"), Dossier)
+    assert isinstance(backend_for(url, policy).lookup(CODE, "567962", "c7"), Dossier)
     assert len(state.requests) == 3
 
 
-def test_persistent_5xx_stops_after_the_retries(province: tuple[FakeProvince, str], policy: LockoutPolicy) -> None:
+def test_persistent_5xx_stops_after_the_retries(province: tuple[FakeProvince, str], policy: ThrottlePolicy) -> None:
     state, url = province
     state.fail_first = 100
     with pytest.raises(BackendUnavailable, match="503"):
-        backend_for(url, policy).lookup(CODE, "1234", "c8")
+        backend_for(url, policy).lookup(CODE, "567962", "c8")
     assert len(state.requests) == 3  # 1 try + 2 retries
 
 
@@ -198,9 +199,21 @@ def test_persistent_5xx_stops_after_the_retries(province: tuple[FakeProvince, st
     ids=["bad-token", "not-json", "bad-status", "other-dossier"],
 )
 def test_bad_answers_are_backend_unavailable(
-    province: tuple[FakeProvince, str], policy: LockoutPolicy, override: str | None, token: str
+    province: tuple[FakeProvince, str], policy: ThrottlePolicy, override: str | None, token: str
 ) -> None:
     state, url = province
     state.body_override = override
     with pytest.raises(BackendUnavailable):
-        backend_for(url, policy, token=token).lookup(CODE, "1234", "c9")
+        backend_for(url, policy, token=token).lookup(CODE, "567962", "c9")
+
+
+def test_throttle_store_down_is_backend_unavailable(province: tuple[FakeProvince, str], tmp_path: Path) -> None:
+    class DownStore(SqlThrottleStore):
+        def exclusive(self):  # type: ignore[no-untyped-def]
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("disk I/O error"))
+
+    state, url = province
+    policy = ThrottlePolicy(DownStore(make_engine(f"sqlite:///{tmp_path / 'down.sqlite'}")), clock=FakeClock())
+    with pytest.raises(BackendUnavailable, match="throttle"):
+        backend_for(url, policy).lookup(CODE, "567962", "c10", "ip-10")
+    assert state.requests == []  # an unguarded check never runs

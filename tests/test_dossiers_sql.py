@@ -1,4 +1,4 @@
-"""Import, lookup and lockout against SQLite and a real PostgreSQL server.
+"""Import, lookup and throttle against SQLite and a real PostgreSQL server.
 
 The PostgreSQL half starts its own throwaway server: initdb + pg_ctl (PostgreSQL 15
 preferred, found under /usr/lib/postgresql/*/bin or on PATH) in a temp dir, on a free
@@ -8,6 +8,7 @@ runs as the existing ``postgres`` system user or, if there is none, a system use
 """
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import pwd
@@ -15,25 +16,27 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from dossiers.db import Base, DossierRow, FailedAttempt, make_engine
+from dossiers.db import Base, DossierRow, ThrottleFailure, make_engine
 from dossiers.importer import import_file, store_rows
 from dossiers.model import Dossier, ImportRow, Locked, NotFound
 from dossiers.sql_backend import SqlBackend
+from dossiers.throttle import ThrottleRules, failures_per_day
 
 START = datetime(2025, 9, 16, 8, 0, tzinfo=UTC)
 
 
 class FakeClock:
-    """The time source the lockout policy is given; tests move it."""
+    """The time source the throttle policy is given; tests move it."""
 
     def __init__(self, start: datetime = START) -> None:
         self.now = start
@@ -201,9 +204,9 @@ def test_import_csv_with_same_columns(engine: Engine, tmp_path: Path) -> None:
     # Row 1 spans lines 2-3 (quoted newline), so the bad rows sit on lines 4 and 6.
     assert [(e.line, e.reason.split(":")[0]) for e in report.errors] == [(4, "fee_paid"), (6, "applicant_id_number")]
     backend = SqlBackend(engine)
-    first = backend.lookup("000.00.31.H04-250714-0001", "1234", "csv")
+    first = backend.lookup("000.00.31.H04-250714-0001", "001234", "csv")
     assert isinstance(first, Dossier) and first.status_code == 5 and first.supplement == "Giấy chứng sinh\n(bản chính)"
-    third = backend.lookup("000.00.31.H04-250714-0003", "1234", "csv")
+    third = backend.lookup("000.00.31.H04-250714-0003", "001234", "csv")
     assert isinstance(third, Dossier) and third.fee_paid is False and third.appointment_date is None
 
 
@@ -224,9 +227,9 @@ def test_reimport_updates_the_dossier(engine: Engine, tmp_path: Path) -> None:
     report = import_file(engine, path)
     assert (report.created, report.updated) == (0, 1)
     backend = SqlBackend(engine)
-    result = backend.lookup("000.00.31.H04-250714-0012", "9999", "r")
+    result = backend.lookup("000.00.31.H04-250714-0012", "009999", "r")
     assert isinstance(result, Dossier) and result.status_code == 9
-    assert backend.lookup("000.00.31.H04-250714-0012", "1234", "r") == NotFound()  # old digits gone
+    assert backend.lookup("000.00.31.H04-250714-0012", "001234", "r") == NotFound()  # old digits gone
 
 
 def test_sqlite_file_holds_no_clear_personal_data(tmp_path: Path) -> None:
@@ -236,13 +239,15 @@ def test_sqlite_file_holds_no_clear_personal_data(tmp_path: Path) -> None:
     phones = [f"09{n:08d}" for n in range(40)]
     seed(eng, *(record(f"G22.39-250714-{n:04d}", ids[n], applicant_phone=phones[n],
                        applicant_name="Phạm Thị Xuân Quỳnh") for n in range(40)))
-    assert isinstance(SqlBackend(eng).lookup("G22.39-250714-0007", ids[7][-4:], "scan"), Dossier)
+    assert isinstance(SqlBackend(eng).lookup("G22.39-250714-0007", ids[7][-6:], "scan", "ip-scan"), Dossier)
+    SqlBackend(eng).lookup("G22.39-250714-0008", "000000", "zalo:0912345678", "ip-hmac-7f3a")  # a failure row
     eng.dispose()
     blob = b"".join(p.read_bytes() for p in tmp_path.glob("scan.sqlite*"))  # main file + WAL
     assert b"G22.39-250714-0007" in blob  # the scan does see the data
     for secret in ids + phones:
         assert secret.encode() not in blob
         assert secret[-8:].encode() not in blob
+    assert b"0912345678" not in blob and b"ip-hmac-7f3a" not in blob  # throttle keys are pseudonyms
     assert "Quỳnh".encode() not in blob and "Phạm".encode() not in blob
 
 
@@ -250,7 +255,7 @@ def test_sqlite_file_holds_no_clear_personal_data(tmp_path: Path) -> None:
 
 def test_lookup_happy_path_returns_masked_dossier(engine: Engine) -> None:
     seed(engine, record(fee_paid=True, status_code=5, supplement="Giấy chứng sinh"))
-    result = SqlBackend(engine).lookup("mã 000.00.31.h04 - 250714 - 0012", "1234", "conv-1")
+    result = SqlBackend(engine).lookup("mã 000.00.31.h04 - 250714 - 0012", "001234", "conv-1", "ip-1")
     assert isinstance(result, Dossier)
     assert result.code == "000.00.31.H04-250714-0012"
     assert result.applicant_name == "N***** V** A*"
@@ -260,74 +265,176 @@ def test_lookup_happy_path_returns_masked_dossier(engine: Engine) -> None:
     assert not hasattr(result, "applicant_id_number")
 
 
+CODE = "000.00.31.H04-250714-0012"  # seeded by record(), digits 001234
+OTHER = "G22.39-250915-0123"
+
+
 def test_unknown_code_and_wrong_digits_give_the_same_answer(engine: Engine) -> None:
     seed(engine, record())
     backend = SqlBackend(engine)
-    wrong_digits = backend.lookup("000.00.31.H04-250714-0012", "4321", "conv-2")
-    unknown_code = backend.lookup("000.00.31.H04-250714-0099", "1234", "conv-3")
-    not_a_code = backend.lookup("hello", "1234", "conv-4")
-    bad_digits = backend.lookup("000.00.31.H04-250714-0012", "12a4", "conv-5")
-    assert wrong_digits == unknown_code == not_a_code == bad_digits == NotFound()
+    wrong_digits = backend.lookup(CODE, "654321", "conv-2", "ip-2")
+    unknown_code = backend.lookup("000.00.31.H04-250714-0099", "001234", "conv-3", "ip-3")
+    not_a_code = backend.lookup("hello", "001234", "conv-4", "ip-4")
+    bad_digits = backend.lookup(CODE, "0012a4", "conv-5", "ip-5")
+    last_four = backend.lookup(CODE, "1234", "conv-6", "ip-6")  # 4 digits are no longer enough
+    too_long = backend.lookup("A1." * 40 + "A1-250714-0012", "001234", "conv-7", "ip-7")  # longer than any column
+    assert wrong_digits == unknown_code == not_a_code == bad_digits == last_four == too_long == NotFound()
     assert type(wrong_digits) is type(unknown_code)
 
 
-# ---------------------------------------------------------------- lockout
-
-def test_five_failures_in_a_conversation_pause_it_for_15_minutes(engine: Engine) -> None:
-    seed(engine, record(), record("G22.39-250915-0123", "027186005678"))
-    clock = FakeClock()
-    backend = SqlBackend(engine, clock=clock)
-    code = "000.00.31.H04-250714-0012"
-    for attempt in range(4):
-        assert backend.lookup(code, f"000{attempt}", "chat-A") == NotFound()
-        clock.advance(seconds=30)
-    fifth = backend.lookup("G22.39-250915-0999", "0000", "chat-A")  # failures on any code count
-    assert fifth == Locked(clock.now + timedelta(minutes=15))
-    until = fifth.until  # type: ignore[union-attr]
-    assert backend.lookup(code, "1234", "chat-A") == Locked(until)  # right digits, still paused
-    assert backend.lookup("G22.39-250915-0123", "5678", "chat-A") == Locked(until)
-    assert isinstance(backend.lookup(code, "1234", "chat-B"), Dossier)  # other conversations go on
-    clock.advance(minutes=14, seconds=59)
-    assert backend.lookup(code, "1234", "chat-A") == Locked(until)
-    clock.advance(seconds=1)
-    assert isinstance(backend.lookup(code, "1234", "chat-A"), Dossier)
-    for _ in range(4):  # the count starts again after the pause
-        assert backend.lookup(code, "0000", "chat-A") == NotFound()
-    assert isinstance(backend.lookup(code, "0000", "chat-A"), Locked)
+@pytest.mark.parametrize(
+    "typed",
+    ["567962", "001234567962", "001 234 567 962", "0012.3456.7962", "001-234-567-962", "001 234 567 962."],
+)
+def test_whole_id_number_in_any_grouping_is_accepted(engine: Engine, typed: str) -> None:
+    seed(engine, record(id_number="001234567962"))
+    assert isinstance(SqlBackend(engine).lookup(CODE, typed, "conv", "ip"), Dossier)
 
 
-def test_ten_failures_on_a_code_within_an_hour_pause_that_code(engine: Engine) -> None:
-    seed(engine, record(), record("G22.39-250915-0123", "027186005678"))
-    clock = FakeClock()
-    backend = SqlBackend(engine, clock=clock)
-    code = "000.00.31.H04-250714-0012"
-    for n in range(9):  # spread over 10 conversations, 5 minutes apart
-        assert backend.lookup(code, "0000", f"guesser-{n}") == NotFound()
-        clock.advance(minutes=5)
-    tenth = backend.lookup(code, "0000", "guesser-9")
-    assert tenth == Locked(clock.now + timedelta(minutes=15))
-    assert isinstance(backend.lookup(code, "1234", "owner"), Locked)  # the owner waits too
-    assert isinstance(backend.lookup("G22.39-250915-0123", "5678", "owner"), Dossier)  # other codes fine
-    clock.advance(minutes=15)
-    assert isinstance(backend.lookup(code, "1234", "owner"), Dossier)
+# ---------------------------------------------------------------- throttle
+
+def guess(backend: SqlBackend, n: int, client: str | None = "ip-A", code: str | None = None) -> object:
+    """A wrong guess from a new conversation, on a code of its own unless given one."""
+    return backend.lookup(code or f"G22.39-250915-{n:04d}", f"{900000 + n}", f"sender-{n}", client)
 
 
-def test_code_failures_older_than_an_hour_do_not_count(engine: Engine) -> None:
+def test_client_changing_its_sender_id_is_still_slowed(engine: Engine) -> None:
     seed(engine, record())
     clock = FakeClock()
     backend = SqlBackend(engine, clock=clock)
-    code = "000.00.31.H04-250714-0012"
-    for n in range(9):
-        assert backend.lookup(code, "0000", f"g-{n}") == NotFound()
-    clock.advance(minutes=61)
-    for n in range(9):
-        assert backend.lookup(code, "0000", f"h-{n}") == NotFound()
-    assert isinstance(backend.lookup(code, "0000", "h-9"), Locked)
+    assert [guess(backend, n) for n in range(3)] == [NotFound()] * 3  # the first 3 are free
+    # New sender id, real code, right digits: no check runs until the wait is over.
+    held = backend.lookup(CODE, "001234", "sender-new", "ip-A")
+    assert held == Locked(START + timedelta(seconds=30))
+    assert held.until.tzinfo is UTC  # type: ignore[union-attr]
+    assert isinstance(backend.lookup(CODE, "001234", "sender-other", "ip-B"), Dossier)  # other clients go on
+    clock.advance(seconds=30)
+    assert isinstance(backend.lookup(CODE, "001234", "sender-new", "ip-A"), Dossier)
 
 
-def test_conversation_ids_are_stored_pseudonymised(engine: Engine) -> None:
+def test_delays_double_from_30_seconds_and_10_failures_use_up_the_day(engine: Engine) -> None:
+    clock = FakeClock()
+    backend = SqlBackend(engine, clock=clock)
+    waits = []
+    for n in range(10):
+        result = guess(backend, n)
+        if isinstance(result, Locked):
+            waits.append((result.until - clock.now).total_seconds())
+            clock.now = result.until
+            result = guess(backend, n)
+        assert result == NotFound()
+    assert waits == [30, 60, 120, 240, 480, 960, 1920]
+    # The 10th failure: wait until the oldest one (at START) leaves the 24 h window.
+    assert guess(backend, 10) == Locked(START + timedelta(hours=24))
+
+
+def test_one_conversation_has_the_same_shape(engine: Engine) -> None:
+    clock = FakeClock()
+    backend = SqlBackend(engine, clock=clock)
+    for n in range(3):  # no client key (e.g. the CLI): the conversation still counts
+        assert backend.lookup(f"G22.39-250915-{n:04d}", "000000", "chat-A") == NotFound()
+    assert backend.lookup(OTHER, "000000", "chat-A") == Locked(START + timedelta(seconds=30))
+    assert backend.lookup(OTHER, "000000", "chat-B") == NotFound()
+
+
+def test_one_client_key_gets_at_most_10_failures_in_any_simulated_day(engine: Engine) -> None:
+    clock = FakeClock()
+    backend = SqlBackend(engine, clock=clock)
+    failures: list[datetime] = []
+    n = 0
+    while clock.now < START + timedelta(days=3):  # retry the moment it is allowed, new sender each time
+        result = guess(backend, n)
+        n += 1
+        if isinstance(result, Locked):
+            clock.now = result.until
+        else:
+            failures.append(clock.now)
+    first_day = [at for at in failures if at < START + timedelta(days=1)]
+    assert len(first_day) == 10 == failures_per_day(ThrottleRules().client)
+    assert max(sum(start <= at < start + timedelta(days=1) for at in failures) for start in failures) <= 10
+
+
+def test_owner_gets_in_within_5_minutes_while_many_clients_attack_the_code(engine: Engine) -> None:
     seed(engine, record())
-    SqlBackend(engine).lookup("000.00.31.H04-250714-0012", "0000", "zalo:0912345678")
+    clock = FakeClock()
+    backend = SqlBackend(engine, clock=clock)
+    queue = [(START, n) for n in range(12)]  # when each attacker (own client key) tries next
+    attempts = 0
+    while queue[0][0] < START + timedelta(hours=1):
+        at, n = heapq.heappop(queue)
+        clock.now = max(clock.now, at)
+        result = backend.lookup(CODE, f"{900000 + attempts}", f"bot-{n}-{attempts}", f"ip-bot-{n}")
+        attempts += 1
+        heapq.heappush(queue, (result.until if isinstance(result, Locked) else clock.now, n))
     with Session(engine) as session:
-        keys = list(session.scalars(select(FailedAttempt.conversation_key)))
-    assert len(keys) == 1 and "0912345678" not in keys[0] and len(keys[0]) == 32
+        on_code = session.scalar(select(func.count()).where(ThrottleFailure.scope == "code"))
+    assert on_code is not None and 15 <= on_code <= 5 + 5 + 12  # 5 free, 10-160 s, then one per 5 minutes
+
+    first = backend.lookup(CODE, "001234", "owner-chat", "ip-owner")
+    if isinstance(first, Locked):  # the owner is asked to come back, at most 5 minutes later
+        assert first.until - clock.now <= timedelta(minutes=5)
+        clock.now = first.until
+        first = backend.lookup(CODE, "001234", "owner-chat", "ip-owner")
+    assert isinstance(first, Dossier)
+    with Session(engine) as session:  # the success cleared the code's failures
+        assert session.scalar(select(func.count()).where(ThrottleFailure.scope == "code")) == 0
+
+
+def test_success_clears_the_codes_failures_but_not_the_clients(engine: Engine) -> None:
+    seed(engine, record())
+    clock = FakeClock()
+    backend = SqlBackend(engine, clock=clock)
+    for n in range(3):  # the owner mistypes on other codes first
+        assert guess(backend, n, client="ip-owner") == NotFound()
+    for n in range(5):  # strangers fail on the owner's code: 5 are free, then it waits 10 s
+        assert guess(backend, 10 + n, client=f"ip-bot-{n}", code=CODE) == NotFound()
+    assert guess(backend, 20, client="ip-bot-x", code=CODE) == Locked(START + timedelta(seconds=10))
+    clock.advance(seconds=30)  # the owner's client wait (30 s) and the code's are over
+    assert isinstance(backend.lookup(CODE, "001234", "owner-chat", "ip-owner"), Dossier)
+    for n in range(5):  # the code starts afresh: 5 free failures again
+        assert guess(backend, 30 + n, client=f"ip-bot2-{n}", code=CODE) == NotFound()
+    assert guess(backend, 36, client="ip-bot2-x", code=CODE) == Locked(clock.now + timedelta(seconds=10))
+    # The owner's 3 failures still count: the next one starts a 60 s wait, not none.
+    assert guess(backend, 40, client="ip-owner") == NotFound()
+    assert guess(backend, 41, client="ip-owner") == Locked(clock.now + timedelta(seconds=60))
+
+
+def test_parallel_checks_cannot_slip_past_a_wait(engine: Engine) -> None:
+    seed(engine, record())
+    backend = SqlBackend(engine, clock=FakeClock())  # time stands still
+    barrier = threading.Barrier(12)
+    results: list[object] = []
+
+    def attack(n: int) -> None:
+        barrier.wait()
+        results.append(guess(backend, n, code=CODE))
+
+    threads = [threading.Thread(target=attack, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(NotFound()) == 3  # only the free failures ran
+    assert sum(isinstance(r, Locked) for r in results) == 9
+
+
+def test_failures_are_purged_after_two_days(engine: Engine) -> None:
+    clock = FakeClock()
+    backend = SqlBackend(engine, clock=clock)
+    guess(backend, 1)
+    clock.advance(days=2, seconds=1)
+    guess(backend, 2)
+    with Session(engine) as session:
+        times = set(session.scalars(select(ThrottleFailure.at)))
+    assert times == {clock.now.replace(tzinfo=None)}
+
+
+def test_throttle_keys_are_stored_pseudonymised(engine: Engine) -> None:
+    seed(engine, record())
+    SqlBackend(engine).lookup(CODE, "000000", "zalo:0912345678", "hmac-of-203.0.113.7")
+    with Session(engine) as session:
+        rows = {scope: key for scope, key in session.execute(select(ThrottleFailure.scope, ThrottleFailure.key))}
+    assert rows["code"] == CODE
+    for scope in ("client", "conversation"):
+        assert len(rows[scope]) == 32 and "0912345678" not in rows[scope] and "203.0.113" not in rows[scope]
+    assert rows["client"] != rows["conversation"]

@@ -1,4 +1,4 @@
-"""Volunteer accounts: password hashing (argon2id), login checks with a lock-out, and the CLI.
+"""Volunteer accounts: password hashing (argon2id), sign-in checks with a growing delay, and the CLI.
 
     python -m web.accounts create NAME [--ward "Phường Kinh Bắc"] [--password-stdin]
     python -m web.accounts list | disable NAME | enable NAME | set-password NAME
@@ -9,20 +9,29 @@ import argparse
 import getpass
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.db import Volunteer, make_engine, session_factory, utcnow
+from web.db import Volunteer, make_engine, session_factory
 from web.settings import Settings
 
 MIN_PASSWORD = 10
-MAX_FAILURES = 5  # then the account waits LOCK_MINUTES
-LOCK_MINUTES = 10
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+# No hard lock (anyone knowing a name could keep its owner out): after FREE_FAILURES consecutive
+# failures each further try on the name waits FIRST_DELAY, doubled per failure, at most MAX_DELAY.
+FREE_FAILURES = 5
+FIRST_DELAY = 2.0  # seconds
+MAX_DELAY = 60.0  # so the owner waits a minute at most
+FORGET_AFTER = 86400.0  # seconds without a try, then a name starts afresh
+MAX_NAMES = 10_000  # names followed at once; the least recently tried are forgotten first
 
 _hasher = PasswordHasher()
 # Compared against when the name is unknown, so a wrong name costs as long as a wrong password.
@@ -51,25 +60,71 @@ def create(db: Session, name: str, password: str, ward: str = "") -> Volunteer:
     return volunteer
 
 
-def authenticate(db: Session, name: str, password: str) -> Volunteer | None:
-    """The active account if the password is right and it is not locked out."""
-    volunteer = db.scalar(select(Volunteer).where(Volunteer.name == name.strip().lower()))
+class TooSoon(Exception):
+    """The name must wait `wait` seconds before its next try; the password was not checked."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"try again in {wait:.0f} seconds")
+        self.wait = wait
+
+
+def delay_after(failures: int) -> float:
+    """Seconds the next try waits after `failures` consecutive failures."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    return min(FIRST_DELAY * 2 ** (failures - FREE_FAILURES), MAX_DELAY)
+
+
+@dataclass
+class _Tries:
+    failures: int = 0
+    last: float = 0.0  # when the latest try began
+
+
+class SignInDelays:
+    """Consecutive failed sign-ins per name, kept for unknown names too so a delay does not reveal
+    which names exist. In memory: a delay lasts a minute at most, so a restart loses nothing that
+    matters. A try counts as failed from its start, so parallel guesses cannot slip in together."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.tries: OrderedDict[str, _Tries] = OrderedDict()
+        self.clock = clock
+        self.lock = threading.Lock()
+
+    def begin(self, name: str) -> None:
+        """Start a try on `name`, or raise TooSoon."""
+        with self.lock:
+            now = self.clock()
+            tries = self.tries.pop(name, None)
+            if tries is None or now - tries.last > FORGET_AFTER:
+                tries = _Tries()
+            self.tries[name] = tries  # the most recently tried go last
+            wait = tries.last + delay_after(tries.failures) - now
+            if wait > 0:
+                raise TooSoon(wait)
+            tries.failures, tries.last = tries.failures + 1, now
+            while len(self.tries) > MAX_NAMES:
+                self.tries.popitem(last=False)
+
+    def succeeded(self, name: str) -> None:
+        with self.lock:
+            self.tries.pop(name, None)
+
+
+def authenticate(db: Session, name: str, password: str, delays: SignInDelays) -> Volunteer | None:
+    """The active account if the password is right; raises TooSoon, before any check, while the name waits."""
+    name = name.strip().lower()
+    delays.begin(name)
+    volunteer = db.scalar(select(Volunteer).where(Volunteer.name == name))
     if volunteer is None or not volunteer.active:
         _verify(_DUMMY_HASH, password)
         return None
-    now = utcnow()
-    if volunteer.locked_until and _aware(volunteer.locked_until) > now:
-        return None
     if not _verify(volunteer.password_hash, password):
-        volunteer.failed_logins += 1
-        if volunteer.failed_logins >= MAX_FAILURES:
-            volunteer.locked_until, volunteer.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
-        db.commit()
         return None
+    delays.succeeded(name)
     if _hasher.check_needs_rehash(volunteer.password_hash):
         volunteer.password_hash = _hasher.hash(password)
-    volunteer.failed_logins, volunteer.locked_until = 0, None
-    db.commit()
+        db.commit()
     return volunteer
 
 
@@ -78,11 +133,6 @@ def _verify(hashed: str, password: str) -> bool:
         return _hasher.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives naive datetimes back; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- CLI

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from bot.privacy import mask_text
 from web.db import RATINGS, Feedback, utcnow
 from web.ratelimit import SlidingWindow, retry_after
+from web.security import client_address
 
 MAX_BODY = 4096
 REASONS = ("", "wrong", "outdated", "unclear", "not_asked", "other")
@@ -118,7 +119,7 @@ async def feedback(request: Request) -> Response:
     if request.method == "OPTIONS":
         return Response(status_code=204, headers=CORS)
     limits: FeedbackLimits = request.app.state.feedback_limits
-    if wait := limits.clients.hit(request.client.host if request.client else "unknown"):
+    if wait := limits.clients.hit(client_address(request)):
         return _too_many(wait)
     raw = await request.body()
     if len(raw) > MAX_BODY:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
+from jinja2 import pass_context
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -15,8 +17,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from web import api, pages, volunteer
+from web.accounts import SignInDelays
 from web.catalog import Catalog
 from web.db import make_engine, session_factory
+from web.ratelimit import FailureLimit
 from web.security import SecurityHeaders, content_security_policy
 from web.settings import Settings
 
@@ -39,6 +43,8 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     templates.env.globals.update(
         asset_v=asset_version("widget/widget.js", "widget/widget.css", "site.css", "site.js"),
         rasa_public_url=settings.rasa_public_url,
+        public_url=settings.public_url,
+        url_for=_path_for,
     )
     app = Starlette(
         routes=[
@@ -59,8 +65,17 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.state.catalog = catalog or Catalog(settings.knowledge_index)
     app.state.db = session_factory(make_engine(settings.database_url))
     app.state.feedback_limits = api.FeedbackLimits()
+    app.state.sign_in_limit = FailureLimit(volunteer.SIGN_IN_FAILURES, volunteer.SIGN_IN_WINDOW)
+    app.state.sign_in_delays = SignInDelays()
     app.state.catalog.engine()  # start loading the knowledge index in the background
     return app
+
+
+@pass_context
+def _path_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+    # A path, not Starlette's absolute URL: that one is built from the request's Host header.
+    request: Request = context["request"]
+    return str(request.app.url_path_for(name, **path_params))
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:

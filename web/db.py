@@ -1,5 +1,7 @@
 """What the web app stores (SQLAlchemy): volunteer accounts, answer feedback and the
-assisted-session log. Never a resident's personal data: no names, numbers or chat text."""
+assisted-session log. Nothing meant to identify a resident: no chat text, a hash for the chat
+session id. The one free-text field, a 👎 vote's comment, is what a resident typed, so it is masked
+(bot.privacy.mask_text) and cut to 300 characters before it is stored; masking is best effort."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -31,6 +33,7 @@ class Volunteer(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     ward: Mapped[str] = mapped_column(String(120), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Unused since sign-in delays are kept in memory (web/accounts.py); kept so existing tables still match.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)  # bumped on logout: old cookies die
@@ -49,7 +52,7 @@ class Feedback(Base):
     message_id: Mapped[str] = mapped_column(String(40))
     rating: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(32), default="")
-    comment: Mapped[str] = mapped_column(String(300), default="")  # personal digits masked
+    comment: Mapped[str] = mapped_column(String(300), default="")  # masked: web/api.py parse_feedback
     payload_type: Mapped[str] = mapped_column(String(32), default="")
     procedure_code: Mapped[str] = mapped_column(String(20), default="")
     aspect: Mapped[str] = mapped_column(String(32), default="")

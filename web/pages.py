@@ -21,12 +21,9 @@ def render(request: Request, name: str, context: dict | None = None, status: int
     return request.app.state.templates.TemplateResponse(request, name, context or {}, status_code=status)
 
 
-def public_base(request: Request) -> str:
-    return request.app.state.settings.public_url or str(request.base_url).rstrip("/")
-
-
 def procedure_url(request: Request, code: str) -> str:
-    return f"{public_base(request)}/thu-tuc/{code}"
+    # From the configuration only: a request's Host header would end up in cached QR codes.
+    return f"{request.app.state.settings.public_url}/thu-tuc/{code}"
 
 
 async def home(request: Request) -> Response:

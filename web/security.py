@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.settings import origin_of
+
 CSRF_FIELD = "csrf_token"
 
 
@@ -66,10 +68,18 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, submitted: object) -> None:
-    """A form POST must carry this session's token and, when the browser says, come from us."""
+    """A form POST must carry this session's token and, when the browser sends an Origin, come from us."""
     expected = request.session.get("csrf")
     if not expected or not isinstance(submitted, str) or not hmac.compare_digest(expected, submitted):
         raise HTTPException(403, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang.")
+    # Compared with the configured origin, never the request's Host (which the client writes);
+    # "null" (sandboxed frames, some redirects) is refused like any foreign origin.
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlparse(origin).netloc != request.url.netloc:
+    if origin is not None and origin_of(origin) != request.app.state.settings.public_origin:
         raise HTTPException(403, "Yêu cầu không đến từ trang của chúng tôi.")
+
+
+def client_address(request: Request) -> str:
+    """The key of the per-address rate limits. uvicorn takes it from X-Forwarded-For only when the
+    connection comes from one of WEB_TRUSTED_PROXIES (scripts/run-web), so clients cannot forge it."""
+    return request.client.host if request.client else "unknown"

@@ -18,10 +18,16 @@ from web.catalog import CODE, LEVELS, Catalog
 from web.db import OUTCOMES, AssistedSession, Volunteer
 from web.pages import render
 from web.present import localities
-from web.security import CSRF_FIELD, check_csrf, csrf_token
+from web.ratelimit import FailureLimit, retry_after
+from web.security import CSRF_FIELD, check_csrf, client_address, csrf_token
 
 OUTCOME_NAMES = {"filed_online": "Đã nộp trực tuyến", "not_yet": "Chưa nộp", "referred": "Hướng dẫn đến Trung tâm PVHCC"}
 LOG_PAGE = 50
+SIGN_IN_FAILURES, SIGN_IN_WINDOW = 10, 900  # failed sign-ins per client address per 15 minutes
+ADDRESS_WAIT = ("Đã có quá nhiều lần đăng nhập sai từ địa chỉ mạng này. Vui lòng thử lại sau {}.",
+                "Too many failed sign-ins from this network address. Please try again in {}.")
+NAME_WAIT = ("Tên đăng nhập này vừa bị nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau {}.",
+             "Too many failed sign-ins for this user name. Please try again in {}.")
 
 
 def _db(request: Request):  # type: ignore[no-untyped-def]
@@ -72,20 +78,50 @@ async def console(request: Request) -> Response:
                  fields=fields, levels=LEVELS)  # fmt: skip
 
 
+def durations(seconds: int) -> tuple[str, str]:
+    """`seconds` in words, Vietnamese and English: whole minutes (rounded up) from a minute on."""
+    if seconds < 60:
+        return f"{seconds} giây", f"{seconds} second{'s' if seconds > 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} phút", f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def _slow_down(request: Request, name: str, wait: float, message: str, message_en: str) -> Response:
+    seconds = retry_after(wait)
+    vi, en = durations(seconds)
+    response = _page(request, "volunteer/login.html", None, name=name, status=429,
+                     slow_down=message.format(vi), slow_down_en=message_en.format(en))  # fmt: skip
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 async def login(request: Request) -> Response:
     form = await request.form()
     check_csrf(request, form.get(CSRF_FIELD))
     name, password = str(form.get("name", ""))[:64], str(form.get("password", ""))[:256]
+    address = client_address(request)
+    limit: FailureLimit = request.app.state.sign_in_limit
+    if wait := limit.begin(address):
+        return _slow_down(request, name, wait, *ADDRESS_WAIT)
 
-    def check() -> Volunteer | None:
-        with _db(request) as db:
-            return accounts.authenticate(db, name, password)
+    def check() -> Volunteer | accounts.TooSoon | None:
+        try:
+            with _db(request) as db:
+                return accounts.authenticate(db, name, password, request.app.state.sign_in_delays)
+        except accounts.TooSoon as soon:
+            return soon
 
-    volunteer = await run_in_threadpool(check)
-    if volunteer is None:
+    outcome: Volunteer | accounts.TooSoon | None = None
+    try:
+        outcome = await run_in_threadpool(check)
+    finally:
+        limit.end(address, failed=outcome is None)  # a try refused by its name's delay tested nothing
+    if isinstance(outcome, accounts.TooSoon):
+        return _slow_down(request, name, outcome.wait, *NAME_WAIT)
+    if outcome is None:
         return _page(request, "volunteer/login.html", None, error=True, name=name, status=401)
     request.session.clear()  # a fresh session (and CSRF token) on every sign-in
-    request.session.update(uid=volunteer.id, epoch=volunteer.session_epoch)
+    request.session.update(uid=outcome.id, epoch=outcome.session_epoch)
     return RedirectResponse("/volunteer", status_code=303)
 
 

@@ -1,10 +1,24 @@
 """Guards shared by our input channels: bad input never reaches Rasa, and a citizen
-always gets a reply in time, even when the action server is down or slow."""
+always gets a reply in time, even when the action server is down or slow.
+
+What a channel accepts from a client, in one place:
+  - a body of at most MAX_BODY_BYTES of UTF-8 JSON (413 / 400 otherwise): no NaN, no lone
+    surrogates, no nesting deep enough to exhaust the parser;
+  - a message of at most MAX_MESSAGE_CHARS (a polite reply otherwise);
+  - metadata: only bot.privacy's allow-list survives (the rest is dropped, never stored);
+  - the only payloads a citizen may send are the clarification buttons' `/choose_procedure`
+    with a procedure code and `/restart` ("start over"); any other text starting with "/"
+    is read as ordinary text, so nobody can force an intent, an entity or a slot.
+"""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -12,18 +26,28 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 import yaml
 
 from bot.language import detect_language
+from bot.privacy import clean_metadata
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 2000
+MAX_MESSAGE_CHARS = 1000  # a long question is ~300 characters; 1,000 leaves room for a pasted paragraph
+MAX_BODY_BYTES = 16 * 1024  # a 1,000-character message escaped as \uXXXX is 6 KB
+MAX_METADATA_BYTES = 1024
+MAX_JSON_DEPTH = 8
 REPLY_TIMEOUT_SECONDS = 4.0  # the citizen hears back within 5 s, whatever the back-end does
+CHOOSE_PROCEDURE = re.compile(r'^/choose_procedure\{\s*"procedure_code"\s*:\s*"(\d\.\d{6})"\s*\}$')
+RESTART = "/restart"
 _MESSAGES: Dict[str, Dict[str, str]] = yaml.safe_load(
     (Path(__file__).with_name("messages.yml")).read_text(encoding="utf-8")
 )
 
 
 class BadRequest(ValueError):
-    """The HTTP request itself is unusable (answered with 400)."""
+    """The HTTP request itself is unusable (answered with 400, or `status`)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -33,14 +57,70 @@ class IncomingMessage:
     metadata: Dict[str, Any] = field(default_factory=dict)
 
 
-def parse_body(body: bytes) -> IncomingMessage:
-    """Parse a REST body `{"sender": str, "message": str, "metadata"?: dict}` or raise BadRequest."""
+def choose_payload(code: str) -> str:
+    """The text a clarification button sends (the widget builds the same string)."""
+    return '/choose_procedure{"procedure_code": "%s"}' % code
+
+
+def _reject_constant(name: str) -> Any:
+    raise BadRequest(f"The request body contains {name}, which is not valid JSON.")
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a parsed JSON value, stopping early past `limit`."""
+    if limit < 0 or not isinstance(value, (dict, list)):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
+
+
+def _has_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogates(v) for v in value)
+    return False
+
+
+def load_json(body: bytes) -> Any:
+    """Parse a client's JSON body within our limits, or raise BadRequest."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest(f"The request body is larger than {MAX_BODY_BYTES} bytes.", status=413)
     try:
-        payload = json.loads(body.decode("utf-8"))
+        payload = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise BadRequest("The request body must be UTF-8 encoded JSON.")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise BadRequest("The request body is not valid JSON.")
+    if _depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise BadRequest("The request body is nested too deeply.")
+    if _has_surrogates(payload):
+        raise BadRequest("The request body contains text that is not valid Unicode.")
+    return payload
+
+
+def client_metadata(raw: Any) -> Dict[str, Any]:
+    """The allow-listed part of what a client sends as metadata, or BadRequest."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise BadRequest('"metadata" must be a JSON object.')
+    if len(json.dumps(raw, ensure_ascii=False).encode("utf-8")) > MAX_METADATA_BYTES:
+        raise BadRequest(f'"metadata" is larger than {MAX_METADATA_BYTES} bytes.', status=413)
+    cleaned = clean_metadata(raw)
+    cleaned.pop("client_key", None)  # only the channel itself says who the client is
+    return cleaned
+
+
+def parse_body(body: bytes) -> IncomingMessage:
+    """Parse a REST body `{"sender": str, "message": str, "metadata"?: dict}` or raise BadRequest."""
+    payload = load_json(body)
     if not isinstance(payload, dict):
         raise BadRequest('Expected a JSON object: {"sender": "...", "message": "..."}.')
     sender, text = payload.get("sender"), payload.get("message", "")
@@ -48,10 +128,30 @@ def parse_body(body: bytes) -> IncomingMessage:
         raise BadRequest('"sender" must be a non-empty string of at most 128 characters.')
     if not isinstance(text, str):
         raise BadRequest('"message" must be a string.')
-    metadata = payload.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        raise BadRequest('"metadata" must be a JSON object.')
-    return IncomingMessage(sender=sender.strip(), text=text, metadata=metadata)
+    return IncomingMessage(sender=sender.strip(), text=text, metadata=client_metadata(payload.get("metadata")))
+
+
+def citizen_text(text: str) -> str:
+    """What of a citizen's text goes to Rasa: the allowed payloads in canonical form; any other
+    leading "/" is dropped, so "/greet{...}" or "/session_start" is read as plain words."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return text
+    chosen = CHOOSE_PROCEDURE.match(stripped)
+    if chosen:
+        return choose_payload(chosen.group(1))
+    if stripped.lower() == RESTART:
+        return RESTART
+    return stripped.lstrip("/ \t")
+
+
+def client_key(address: Optional[str]) -> Optional[str]:
+    """A keyed hash of the client's network address: enough to rate-limit guesses per client,
+    and no address in any store (PRIVACY_KEY comes from scripts/defaults.sh)."""
+    if not address:
+        return None
+    secret = os.environ.get("PRIVACY_KEY") or os.environ.get("RASA_TOKEN") or "development"
+    return hmac.new(secret.encode(), b"client:" + address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def channel_text(situation: str, text: str, **values: Any) -> str:
@@ -64,7 +164,7 @@ def refusal_for(text: str) -> Optional[str]:
     if not text.strip():
         return channel_text("empty", text)
     if len(text) > MAX_MESSAGE_CHARS:
-        return channel_text("too_long", text, length=len(text), limit=MAX_MESSAGE_CHARS)
+        return channel_text("too_long", text[:MAX_MESSAGE_CHARS], length=len(text), limit=MAX_MESSAGE_CHARS)
     return None
 
 

@@ -9,7 +9,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.guard import BadRequest, parse_body, refusal_for, reply_in_time
+from bot.channels.guard import BadRequest, citizen_text, client_key, parse_body, refusal_for, reply_in_time
 
 
 class CitizenRestInput(RestInput):
@@ -31,21 +31,22 @@ class CitizenRestInput(RestInput):
             try:
                 incoming = parse_body(request.body or b"")
             except BadRequest as error:
-                return response.json({"error": str(error)}, status=400)
-            refusal = refusal_for(incoming.text)
+                return response.json({"error": str(error)}, status=error.status)
+            text = citizen_text(incoming.text)
+            refusal = refusal_for(text)
             if refusal:
                 return response.json([{"recipient_id": incoming.sender, "text": refusal}])
 
             collector = CollectingOutputChannel()
             message = UserMessage(
-                incoming.text,
+                text,
                 collector,
                 incoming.sender,
                 input_channel=self.name(),
-                metadata=incoming.metadata,
+                metadata={**incoming.metadata, "client_key": client_key(request.ip)},
             )
             replies = await reply_in_time(
-                lambda: on_new_message(message), lambda: list(collector.messages), incoming.text,
+                lambda: on_new_message(message), lambda: list(collector.messages), text,
                 incoming.sender,
             )
             return response.json(replies)

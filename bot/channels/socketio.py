@@ -6,10 +6,18 @@ python-socketio 5.8), so a persistent session never joins its room and no reply 
 browser; (2) emits a `custom` payload as `emit(event, **payload)`, which raises TypeError
 for any payload without a `data` key (all of ours). Here a custom payload goes out as
 `{"custom": {...}}` after the text, like the REST channel lists it.
+
+A browser session is bound to the connection that opened it: `session_confirm` gives the
+widget a session token (an HMAC of the session id), and a later `session_request` rejoins
+that session only with its token. Messages go to the session bound to the socket, never to
+an id the client names, so knowing someone's session id is not enough to read or write it.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -21,18 +29,29 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels.guard import refusal_for, reply_in_time
+from bot.channels.guard import (
+    MAX_BODY_BYTES, BadRequest, citizen_text, client_key, client_metadata, refusal_for, reply_in_time,
+)
 
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-METADATA = {"assisted": bool, "ui_language": str}  # all the widget may send; nothing personal
 
 
-def clean_metadata(raw: Any) -> Dict[str, Any]:
-    if not isinstance(raw, dict):
-        return {}
-    return {k: v for k, v in raw.items() if k in METADATA and isinstance(v, METADATA[k])}
+def session_token(session_id: str) -> str:
+    """What proves a browser opened this session (SESSION_SECRET comes from scripts/defaults.sh)."""
+    secret = os.environ.get("SESSION_SECRET") or os.environ.get("RASA_TOKEN") or "development"
+    return hmac.new(secret.encode(), b"session:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def resumed_session(data: Any) -> Optional[str]:
+    """The session id a `session_request` may rejoin: only with its own token."""
+    if not isinstance(data, dict):
+        return None
+    session_id, token = data.get("session_id"), data.get("session_token")
+    if not isinstance(session_id, str) or not SESSION_ID.match(session_id) or not isinstance(token, str):
+        return None
+    return session_id if hmac.compare_digest(session_token(session_id), token) else None
 
 
 class CitizenSocketIOOutput(SocketIOOutput):
@@ -46,7 +65,7 @@ class CitizenSocketIOOutput(SocketIOOutput):
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         """A text and its payload go out as one event, so the widget never sees the text
-        (e.g. "type the last 4 digits") before it knows what the bot asked for."""
+        (e.g. "type the last 6 digits") before it knows what the bot asked for."""
         others = ("buttons", "quick_replies", "image", "attachment", "elements")
         if message.get("text") and message.get("custom") and not any(message.get(k) for k in others):
             await self._send_message(recipient_id, {"text": message["text"], "custom": message["custom"]})
@@ -67,7 +86,7 @@ class CitizenSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: engine.io leaves CORS to Sanic (`rasa run --cors`).
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY_BYTES)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 
@@ -77,27 +96,33 @@ class CitizenSocketIOInput(SocketIOInput):
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
-            session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
-                session_id = uuid.uuid4().hex
+            session_id = resumed_session(data) or uuid.uuid4().hex
+            environ = sio.get_environ(sid, namespace=self.namespace) or {}
+            request = environ.get("sanic.request")
+            await sio.save_session(sid, {"session_id": session_id, "client_key": client_key(request.ip if request else None)},
+                                   namespace=self.namespace)  # fmt: skip
             await sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            confirm = {"session_id": session_id, "session_token": session_token(session_id)}
+            await sio.emit("session_confirm", confirm, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
-            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
-                return
-            session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+            bound = await sio.get_session(sid, namespace=self.namespace)
+            session_id = bound.get("session_id")
+            if not session_id or not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 return  # the widget always asks for a session first
             output = CitizenSocketIOOutput(sio, self.bot_message_evt)
-            text = data["message"]
+            text = citizen_text(data["message"])
+            try:
+                metadata = client_metadata(data.get("metadata"))
+            except BadRequest:
+                metadata = {}
             refusal = refusal_for(text)
             if refusal:
                 await output.send_text_message(session_id, refusal)
                 return
             message = UserMessage(text, output, session_id, input_channel=self.name(),
-                                  metadata=clean_metadata(data.get("metadata")))
+                                  metadata={**metadata, "client_key": bound.get("client_key")})
             replies = await reply_in_time(
                 lambda: on_new_message(message), lambda: list(output.sent), text, session_id
             )

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
+import re
+
 import numpy as np
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.preprocessing import normalize
@@ -15,13 +17,16 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES, FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY, TEXT,
+)
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.language import detect_language
-from knowledge.text import fold
+from knowledge.text import MAX_QUERY_TOKENS, bounded_query, fold
 
 
 @DefaultV1Recipe.register(
@@ -111,12 +116,22 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     ) -> "E5SentenceFeaturizer":
         return cls(config, execution_context.node_name)
 
+    def _bounded(self, text: str) -> str:
+        """At most MAX_QUERY_TOKENS model tokens: the encoder's cost grows with every token,
+        and Rasa parses on a shared thread pool (bot/serve.py)."""
+        bounded = bounded_query(text) or "."
+        while len(bounded) > 1 and self._model.token_count(bounded, True) > MAX_QUERY_TOKENS:
+            words = bounded.split()
+            bounded = " ".join(words[: len(words) * 2 // 3]) if len(words) > 1 else bounded[: len(bounded) * 2 // 3]
+        return bounded
+
     def _featurize(self, messages: List[Message]) -> None:
         with_text = [m for m in messages if m.get(TEXT)]
         size = self._config["batch_size"]
         for start in range(0, len(with_text), size):
             batch = with_text[start : start + size]
-            vectors = self._model.query([m.get(TEXT) for m in batch]).reshape(len(batch), -1)
+            texts = [self._bounded(m.get(TEXT)) for m in batch]
+            vectors = self._model.query(texts).reshape(len(batch), -1)
             for message, vector in zip(batch, vectors):
                 tokens = message.get(TOKENS_NAMES[TEXT]) or [None]
                 alias = self._identifier
@@ -165,3 +180,55 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
             blocks += [normalize(csr_matrix(dense.features)) * self.config["dense_weight"]] if dense else []
             rows.append(hstack(blocks))
         return vstack(rows).tocsr()
+
+
+# Words that give a message the sense of a dossier lookup (folded). "Hồ sơ" alone is one of them
+# today; a question about a procedure's documents ("hồ sơ gồm gì") is ask_aspect for the classifier.
+LOOKUP_CUES = re.compile(
+    r"\b(?:tra cuu|kiem tra|ho so|hs|ma|bien nhan|den dau|tinh trang|trang thai|tien do|xong|duyet|"
+    r"giai quyet|ket qua|nop|bao gio|da co|chua co|dossier|application|status|check|track|receipt|"
+    r"file|progress|case|submission|submitted|applied|paperwork|papers|look up|approved|done|"
+    r"processed|finished|stage|news|come through|where is)\b"
+)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class DossierIntentGate(GraphComponent):
+    """The dossier form opens only for a message that means a lookup: a dossier code in it
+    (the `dossier_code` regex entity) makes it a lookup, and `check_dossier` without a code or
+    any lookup word ("{{7*7}}", "' OR 1=1 --") is out of scope. Runs after the entity extractors."""
+
+    LOOKUP, CODE_INTENTS, REPLACEMENT = "check_dossier", ("check_dossier", "inform_dossier_code"), "out_of_scope"
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "DossierIntentGate":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name, confidence = intent.get(INTENT_NAME_KEY), float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            has_code = any(e.get("entity") == "dossier_code" for e in message.get(ENTITIES) or [])
+            if has_code and name not in self.CODE_INTENTS:
+                self._set(message, self.LOOKUP, max(confidence, 0.9))
+            elif name == self.LOOKUP and not has_code and not LOOKUP_CUES.search(fold(message.get(TEXT) or "")):
+                self._set(message, self.REPLACEMENT, confidence)
+        return messages
+
+    @staticmethod
+    def _set(message: Message, name: str, confidence: float) -> None:
+        message.set(INTENT, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+        message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, *ranking],
+                    add_to_output=True)  # fmt: skip

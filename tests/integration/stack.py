@@ -63,6 +63,7 @@ class Stack:
             "TRACKER_DB": str(workdir / "tracker.db"),
             "DATABASE_URL": f"sqlite:///{workdir / 'dossiers.sqlite'}",
             "RASA_TOKEN": "test-token",
+            "WEB_PORT": str(free_port()),  # the web app the browser tests start: Rasa's CORS origin
             **overrides,
         }
         env.pop("ACTION_ENDPOINT_URL", None)
@@ -105,14 +106,25 @@ class Stack:
         for name in list(self.processes):
             self.stop(name)
 
-    def say(self, sender: str, text: str, **extra: Any) -> list[dict[str, Any]]:
-        response = httpx.post(
-            f"{self.rasa_url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": text, **extra},
-            timeout=30,
-        )
+    def say(self, sender: str, text: str, client: str = "127.0.0.1", **extra: Any) -> list[dict[str, Any]]:
+        """One REST turn; `client` is the loopback address it comes from (127.0.0.0/8)."""
+        transport = httpx.HTTPTransport(local_address=client)
+        with httpx.Client(transport=transport, timeout=30) as http:
+            response = http.post(f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text, **extra})
         response.raise_for_status()
         return response.json()
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.env["RASA_TOKEN"]},
+                             timeout=30)  # fmt: skip
+        response.raise_for_status()
+        return response.json()
+
+    def stored_bytes(self) -> bytes:
+        """Everything the stack has written down: tracker store (and its write-ahead log), dossier
+        database, logs."""
+        files = [*self.workdir.glob("tracker.db*"), *self.workdir.glob("dossiers.sqlite*"), *self.workdir.glob("*.log")]
+        return b"".join(p.read_bytes() for p in files if p.is_file())
 
 
 def payloads(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,16 +12,16 @@ from tests.conftest import identity_digits
 from tests.integration.stack import payload, payloads, text_of
 
 
-def lookup(stack, sender: str, code: str, digits: str):
-    assert payload(stack.say(sender, f"tra cứu hồ sơ {code}"), "ask")["slot"] == "identity_digits"
-    return stack.say(sender, digits)
+def lookup(stack, sender: str, code: str, digits: str, client: str = "127.0.0.1"):
+    assert payload(stack.say(sender, f"tra cứu hồ sơ {code}", client=client), "ask")["slot"] == "identity_digits"
+    return stack.say(sender, digits, client=client)
 
 
 def test_happy_path_shows_masked_name_status_and_next_step(stack, dossier_records):
     record = dossier_records[4]  # status 5: documents to add
     assert payload(stack.say("d-happy", "hồ sơ của tôi đến đâu rồi"), "ask")["slot"] == "dossier_code"
     assert payload(stack.say("d-happy", record["code"].lower()), "ask")["slot"] == "identity_digits"
-    reply = stack.say("d-happy", f"4 số cuối là {identity_digits(5)}")
+    reply = stack.say("d-happy", f"6 số cuối là {identity_digits(5)}")
     status = payload(reply, "dossier_status")
     assert status["code"] == record["code"] and status["status_code"] == 5
     assert status["appointment_date"] == record["appointment_date"] and status["overdue"] is False
@@ -50,8 +50,8 @@ def test_qr_link_and_english(stack, dossier_records):
 
 
 def test_wrong_digits_and_unknown_code_get_the_same_answer(stack, dossier_records):
-    wrong = text_of(lookup(stack, "d-wrong", dossier_records[0]["code"], "1111"))
-    unknown = text_of(lookup(stack, "d-unknown", "000.00.31.H04-250101-9999", identity_digits(1)))
+    wrong = text_of(lookup(stack, "d-wrong", dossier_records[0]["code"], "111111", "127.0.0.7"))
+    unknown = text_of(lookup(stack, "d-unknown", "000.00.31.H04-250101-9999", identity_digits(1), "127.0.0.7"))
     assert wrong == unknown and "Không tìm thấy" in wrong
 
 
@@ -64,13 +64,34 @@ def test_wrong_format_is_explained_with_an_example(stack):
     assert payload(reply, "ask")["slot"] == "identity_digits" and "4" in text_of(reply)
 
 
-def test_five_failed_checks_pause_the_lookup(stack, dossier_records):
+def test_failed_checks_make_the_next_one_wait(stack, dossier_records):
     code = dossier_records[1]["code"]
-    kinds = [p["type"] for attempt in range(5) for p in payloads(lookup(stack, "d-lock", code, "1111"))]
-    assert kinds[-1] == "dossier_locked" and kinds.count("dossier_not_found") == 4
-    # even the right digits are refused while paused
-    kinds = [p["type"] for p in payloads(lookup(stack, "d-lock", code, identity_digits(2)))]
-    assert "dossier_locked" in kinds and "dossier_status" not in kinds
+    kinds = [p["type"] for attempt in range(4) for p in payloads(lookup(stack, "d-lock", code, "111111", "127.0.0.2"))]
+    assert kinds.count("dossier_not_found") == 3 and kinds[-1] == "dossier_locked"
+    # even the right digits are refused while the wait runs, and the wait is short
+    reply = lookup(stack, "d-lock", code, identity_digits(2), "127.0.0.2")
+    locked = payload(reply, "dossier_locked")
+    assert "dossier_status" not in [p["type"] for p in payloads(reply)] and 0 < locked["wait_seconds"] <= 60
+
+
+def test_a_new_sender_id_per_guess_does_not_escape_the_wait(stack, dossier_records):
+    code = dossier_records[7]["code"]
+    kinds = [p["type"] for i in range(6) for p in payloads(lookup(stack, f"d-rotate-{i}", code, "222222", "127.0.0.3"))]
+    assert kinds.count("dossier_not_found") == 3 and kinds.count("dossier_locked") == 3
+
+
+def test_the_owner_is_not_locked_out_by_someone_guessing_their_code(stack, dossier_records):
+    record = dossier_records[8]
+    for i in range(3):  # a guesser from another address spends its free failures on the owner's code
+        lookup(stack, f"d-guesser-{i}", record["code"], "333333", "127.0.0.4")
+    reply = lookup(stack, "d-owner", record["code"], identity_digits(9), "127.0.0.5")
+    assert payload(reply, "dossier_status")["status_code"] == 9
+
+
+def test_the_whole_id_number_is_accepted_and_the_digits_can_be_typed_again(stack, dossier_records):
+    record = dossier_records[5]
+    grouped = " ".join(record["applicant_id_number"][i : i + 3] for i in range(0, 12, 3)) + "."
+    assert payload(lookup(stack, "d-whole", record["code"], grouped, "127.0.0.6"), "dossier_status")["status_code"] == 6
 
 
 def test_backend_down_answers_clearly_within_5_seconds(stack, dossier_records):

@@ -74,7 +74,7 @@ class WebApp:
 
 
 def start_web(workdir: Path, rasa_url: str, **overrides: str) -> WebApp:
-    port = free_port()
+    port = int(overrides.pop("WEB_PORT", 0)) or free_port()
     env = {
         **os.environ,
         "WEB_PORT": str(port),
@@ -85,6 +85,7 @@ def start_web(workdir: Path, rasa_url: str, **overrides: str) -> WebApp:
         **overrides,
     }
     env.pop("RASA_PUBLIC_URL", None)
+    env.pop("WEB_PUBLIC_URL", None)
     log_file = workdir / "web.log"
     with log_file.open("ab") as log:
         process = subprocess.Popen([str(REPO / "scripts" / "run-web")], cwd=REPO, env=env, stdout=log,

@@ -41,7 +41,7 @@ def reply_for(text: str) -> compose.Reply | str:
     if match := CHOOSE.match(text):
         return compose.procedure_answer(PROCEDURES[match.group(1)], "overview", "vi", PLACE)
     if match := DOSSIER.search(text):
-        return compose.Reply("Bạn vui lòng nhập 4 số cuối số căn cước của người nộp hồ sơ.",
+        return compose.Reply("Bạn vui lòng nhập 6 số cuối số căn cước của người nộp hồ sơ.",
                              {"type": "ask", "slot": "identity_digits"}, [])  # as bot/domain/dossier.yml
     if re.fullmatch(r"\d{4}", text):
         return compose.dossier_status(demo_dossier("000.00.31.H04-250714-0012"), "vi", date.today())

@@ -176,7 +176,19 @@ def test_sliding_window_forgets_old_hits() -> None:
 # --------------------------------------------------------------------------- accounts and sign-in
 
 
-def test_account_rules_and_lockout(client: TestClient) -> None:
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_account_rules_and_sign_in_delay(client: TestClient) -> None:
+    clock = Clock()
+    delays = accounts.SignInDelays(clock)
     with client.app.state.db() as db:
         with pytest.raises(accounts.AccountError):
             accounts.create(db, "tnv", "short")
@@ -186,11 +198,25 @@ def test_account_rules_and_lockout(client: TestClient) -> None:
         assert volunteer.password_hash.startswith("$argon2id$") and PASSWORD not in volunteer.password_hash
         with pytest.raises(accounts.AccountError):
             accounts.create(db, "TNV.A", PASSWORD)
-        assert accounts.authenticate(db, "tnv.a", PASSWORD) is not None
-        for _ in range(accounts.MAX_FAILURES):
-            assert accounts.authenticate(db, "tnv.a", "wrong-password") is None
-        assert accounts.authenticate(db, "tnv.a", PASSWORD) is None  # locked for a while
-        assert accounts.authenticate(db, "nobody", PASSWORD) is None
+        assert accounts.authenticate(db, "tnv.a", PASSWORD, delays) is not None
+        for _ in range(accounts.FREE_FAILURES):
+            assert accounts.authenticate(db, "tnv.a", "wrong-password", delays) is None
+        waits = []
+        for _ in range(7):  # each try inside the delay is refused, even with the right password
+            with pytest.raises(accounts.TooSoon) as soon:
+                accounts.authenticate(db, "tnv.a", PASSWORD, delays)
+            waits.append(soon.value.wait)
+            clock.now += soon.value.wait
+            assert accounts.authenticate(db, "tnv.a", "wrong-password", delays) is None
+        assert waits == [2, 4, 8, 16, 32, 60, 60]  # doubling, at most a minute
+        clock.now += 60
+        assert accounts.authenticate(db, "tnv.a", PASSWORD, delays) is not None  # the owner gets in
+        assert accounts.authenticate(db, "tnv.a", "wrong-password", delays) is None  # and the count restarted
+        assert accounts.authenticate(db, "tnv.a", PASSWORD, delays) is not None
+        for _ in range(accounts.FREE_FAILURES):  # unknown names wait alike: the delay reveals no name
+            assert accounts.authenticate(db, "nobody", PASSWORD, delays) is None
+        with pytest.raises(accounts.TooSoon):
+            accounts.authenticate(db, "nobody", PASSWORD, delays)
 
 
 def test_accounts_cli(settings: Settings) -> None:

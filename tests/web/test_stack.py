@@ -29,7 +29,7 @@ NOT_THAT_ONE = "không phải"  # after an answer: the engine offers the other c
 
 @pytest.fixture(scope="module")
 def stack_web(stack: Stack, tmp_path_factory) -> Iterator[WebApp]:
-    app = start_web(Path(tmp_path_factory.mktemp("stack_web")), stack.rasa_url)
+    app = start_web(Path(tmp_path_factory.mktemp("stack_web")), stack.rasa_url, WEB_PORT=stack.env["WEB_PORT"])
     try:
         yield app
     finally:
@@ -179,7 +179,7 @@ def test_dossier_deep_link_and_lookup(stack_web: WebApp, dossier_records: list[d
     digits = identity_digits(4)
     page = probe.page
     page.goto(f"{stack_web.url}/?ma_ho_so={record['code']}")
-    expect(answers(page).last).to_contain_text("4 số cuối", timeout=30_000)
+    expect(answers(page).last).to_contain_text("6 số cuối", timeout=30_000)
     ask(page, digits)
     card = answers(page).last.locator(".tltt-dossier")
     expect(card).to_contain_text(record["code"], timeout=30_000)

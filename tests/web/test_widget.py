@@ -106,7 +106,7 @@ def test_deep_link_opens_on_procedure(web: WebApp, fake_rasa: FakeRasa, probe: P
 def test_deep_link_looks_up_dossier(web: WebApp, fake_rasa: FakeRasa, probe: PageProbe) -> None:
     page = probe.page
     page.goto(f"{web.url}/?ma_ho_so={DOSSIER}")
-    expect(answers(page).last).to_contain_text("4 số cuối")
+    expect(answers(page).last).to_contain_text("6 số cuối")
     ask(page, "4821")
     expect(page.locator(".tltt-user").last).to_have_text(re.compile("••••"))
     card = answers(page).last.locator(".tltt-dossier")

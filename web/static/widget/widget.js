@@ -77,7 +77,7 @@
   if (ds.lang === "en" || ds.lang === "vi") state.lang = state.lang || ds.lang;
   state.lang = state.lang === "en" ? "en" : "vi";
 
-  function fresh() { return { session_id: null, lang: null, open: false, messages: [], outbox: [] }; }
+  function fresh() { return { session_id: null, session_token: null, lang: null, open: false, messages: [], outbox: [] }; }
   function load() {
     try {
       var s = JSON.parse(localStorage.getItem(KEY) || "null");
@@ -261,7 +261,7 @@
     state.open = true;
     save();
     confirmed = false;
-    if (socket && socket.emit) socket.emit("session_request", { session_id: null });
+    if (socket && socket.emit) socket.emit("session_request", { session_id: null, session_token: null });
     rebuild("#tltt-input");
   }
 
@@ -491,12 +491,14 @@
         socket = window.io(cfg.socket_url, { path: cfg.socket_path || "/socket.io/", reconnectionDelayMax: 8000 });
         socket.on("connect", function () {
           setStatus("connecting");
-          socket.emit("session_request", { session_id: state.session_id });
+          // The token proves this browser opened the session; without it the server starts a new one.
+          socket.emit("session_request", { session_id: state.session_id, session_token: state.session_token });
         });
         socket.on("session_confirm", function (id) {
           var sid = isObj(id) ? id.session_id : id;
           if (typeof sid !== "string" || !sid) return;
           state.session_id = sid;
+          state.session_token = isObj(id) && typeof id.session_token === "string" ? id.session_token : null;
           confirmed = true;
           setStatus("online");
           save();
