@@ -21,11 +21,12 @@ RASA_MODEL      := models/assistant.tar.gz
 RASA_INPUTS := config.yml $(shell find data bot/domain -name '*.yml' 2>/dev/null)
 KNOWLEDGE_INPUTS := $(shell find knowledge -name '*.yaml' -o -name '*.py' 2>/dev/null | grep -v /eval/)
 
-.PHONY: help setup run config test test-unit test-integration validate train index bench clean
+.PHONY: help setup run config lint test test-unit test-integration validate train index bench clean
 
 help:
 	@echo "make run    set up what is missing, then start the whole assistant"
-	@echo "make test   set up what is missing, then run every test"
+	@echo "make test   set up what is missing, then lint and run every test"
+	@echo "make lint   ruff, mypy and eslint"
 	@echo "make bench  print the benchmarks (needs ../shared/data)"
 
 $(RASA_VENV)/.installed: requirements/rasa.lock
@@ -83,7 +84,14 @@ test-unit: $(APP_VENV)/.installed $(EMBEDDING_DIR)/.complete web/node_modules/.i
 test-integration: setup web/node_modules/.installed
 	$(APP_VENV)/bin/python -m pytest -m integration
 
-test: setup web/node_modules/.installed
+# ruff (lint and format), mypy (strict on the packages listed in pyproject.toml), eslint on the widget.
+lint: $(APP_VENV)/.installed web/node_modules/.installed
+	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/ruff format --check .
+	$(APP_VENV)/bin/mypy
+	cd web && npx --no-install eslint .
+
+test: lint setup web/node_modules/.installed
 	$(APP_VENV)/bin/python -m pytest
 
 bench: setup

@@ -3,6 +3,7 @@ a citizen can shape entities, and anyone who reaches the action server can post 
 so every value is checked here, once, before an action uses it: a wrong type or shape is
 treated as absent, never as a crash (a crash once logged the whole tracker).
 """
+
 from __future__ import annotations
 
 import functools
@@ -81,7 +82,9 @@ def never_fails(run: Run) -> Run:
     kind of error, never the tracker or the request."""
 
     @functools.wraps(run)
-    async def guarded(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> list[dict[str, Any]]:
+    async def guarded(
+        self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any
+    ) -> list[dict[str, Any]]:
         try:
             return await run(self, dispatcher, tracker, domain)
         except Exception as error:  # noqa: BLE001 - the boundary: nothing escapes to rasa-sdk's handler

@@ -1,5 +1,6 @@
 """Dossier status lookup (tra cứu hồ sơ): the form's validation and the lookup itself.
 The digits the citizen types are used within the turn and never kept (see bot/privacy.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,9 +35,7 @@ class ValidateDossierForm(FormValidationAction):
         return "validate_dossier_form"
 
     @never_fails
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         return await super().run(dispatcher, tracker, domain)
 
     async def extract_dossier_code(
@@ -69,9 +68,7 @@ class ActionLookupDossier(Action):
         return "action_lookup_dossier"
 
     @never_fails
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         lang = language(tracker)
         code, digits = text_slot(tracker, "dossier_code"), text_slot(tracker, "identity_digits")
         forget = [SlotSet("identity_digits", None), SlotSet("dossier_code", None)]
@@ -80,7 +77,7 @@ class ActionLookupDossier(Action):
         lookup = functools.partial(backend().lookup, code, digits, tracker.sender_id, client_key=client_key(tracker))
         try:
             result = await asyncio.wait_for(asyncio.to_thread(lookup), LOOKUP_TIMEOUT_SECONDS)
-        except (BackendUnavailable, asyncio.TimeoutError):
+        except (TimeoutError, BackendUnavailable):
             send(dispatcher, compose.dossier_unavailable(lang, runtime().localities.hotline))
             return forget
         if isinstance(result, Dossier):

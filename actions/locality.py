@@ -1,4 +1,5 @@
 """Where to submit for a resident who names their (former) commune or ward."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,9 +19,7 @@ class ActionAnswerLocality(Action):
         return "action_answer_locality"
 
     @never_fails
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         rt = runtime()
         match = rt.localities.find_ward(latest_text(tracker))
         knowledge = rt.knowledge()

@@ -1,4 +1,5 @@
 """Actions that answer procedure questions from the knowledge engine."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +9,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.boundary import (
-    code_list_slot, code_slot, language, latest_intent, latest_text, never_fails, picked_code, text_slot,
+    code_list_slot,
+    code_slot,
+    language,
+    latest_intent,
+    latest_text,
+    never_fails,
+    picked_code,
+    text_slot,
 )
 from actions.runtime import runtime
 from answers import compose
@@ -48,9 +56,7 @@ class ActionAnswerProcedure(Action):
         return "action_answer_procedure"
 
     @never_fails
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         lang = language(tracker)
         knowledge = runtime().knowledge()
         if knowledge is None:
@@ -79,21 +85,22 @@ class ActionAnswerProcedure(Action):
             return events
         if route.kind == "choices":  # no procedure in context until one is picked
             send(dispatcher, compose.choices(route.options, lang))
-            return [SlotSet("procedure_code", None), SlotSet("aspect", route.aspect),
-                    SlotSet("candidates", [c for c, _ in route.options])]  # fmt: skip
+            return [
+                SlotSet("procedure_code", None),
+                SlotSet("aspect", route.aspect),
+                SlotSet("candidates", [c for c, _ in route.options]),
+            ]
         return _no_answer(dispatcher, lang)
 
 
 class ActionShowCandidates(Action):
-    """"Không phải" / "not that one": offer the other candidates of the last search again."""
+    """ "Không phải" / "not that one": offer the other candidates of the last search again."""
 
     def name(self) -> str:
         return "action_show_candidates"
 
     @never_fails
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         knowledge = runtime().knowledge()
         current = code_slot(tracker)
         codes = [c for c in code_list_slot(tracker) if c != current]
@@ -113,9 +120,7 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     @never_fails
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         localities = runtime().localities
         lang = language(tracker)
         reply = compose.handoff(lang, localities.hotline, localities.hours_in(lang), place_of(tracker))

@@ -1,6 +1,7 @@
 """Entry point of the action server: rasa-sdk's own app, with a /health that tells
 whether the embedding model and the knowledge index are loaded, an error handler that never
 echoes the request (rasa-sdk's sends the whole tracker back, and Rasa logged it), and masked logs."""
+
 from __future__ import annotations
 
 import argparse

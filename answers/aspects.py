@@ -1,4 +1,5 @@
 """Which aspect of a procedure a citizen asks about ("lệ phí bao nhiêu?" -> fees)."""
+
 from __future__ import annotations
 
 import re
@@ -11,19 +12,23 @@ import yaml
 
 from knowledge.text import fold
 
-Aspect = Literal[
-    "overview", "documents", "fees", "processing_time", "where", "online", "steps", "conditions", "result"
-]
+Aspect = Literal["overview", "documents", "fees", "processing_time", "where", "online", "steps", "conditions", "result"]
 ASPECTS: tuple[str, ...] = (
-    "overview", "documents", "fees", "processing_time", "where", "online", "steps", "conditions", "result"
+    "overview",
+    "documents",
+    "fees",
+    "processing_time",
+    "where",
+    "online",
+    "steps",
+    "conditions",
+    "result",
 )
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
-    phrases: dict[str, list[str]] = yaml.safe_load(
-        Path(__file__).with_name("aspects.yml").read_text(encoding="utf-8")
-    )
+    phrases: dict[str, list[str]] = yaml.safe_load(Path(__file__).with_name("aspects.yml").read_text(encoding="utf-8"))
     return [
         (aspect, re.compile(r"\b(?:" + "|".join(re.escape(p) for p in items) + r")\b"))
         for aspect, items in phrases.items()
@@ -44,10 +49,9 @@ def detect_aspect(text: str) -> Aspect | None:
 
 
 def _fold_each_char(text: str) -> str:
-    """Fold character by character, so positions in the result match positions in `text`."""
-    return "".join(
-        "d" if ch in "đĐ" else unicodedata.normalize("NFD", ch)[0].lower() for ch in text
-    )
+    """`fold` character by character, so positions in the result match positions in `text`
+    (one character each: a space or a lone mark, which `fold` drops, stays as it is)."""
+    return "".join((fold(ch) or ch)[:1] for ch in text)
 
 
 def strip_aspect_words(text: str) -> str:

@@ -1,15 +1,18 @@
 """Turn a structured procedure record into the citizen's reply: plain text plus a stable
 machine-readable payload. Wording lives in templates/<language>/*.j2, never here."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from answers.aspects import Aspect
+from bot.payloads import choose_payload
 from dossiers import Dossier, status
 from knowledge.model import Procedure
 
@@ -26,6 +29,8 @@ _env = Environment(
     undefined=StrictUndefined,
     autoescape=False,  # plain text for chat channels; the widget escapes on display
 )
+# `{{ day | format_date("dd/MM/y", "vi") }}`: the pattern and the locale are the template's.
+_env.filters["format_date"] = lambda day, pattern, locale: format_date(day, pattern, locale=locale)
 
 
 @dataclass
@@ -54,9 +59,7 @@ def _render(language: str | None, name: str, **values: Any) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def procedure_answer(
-    procedure: Procedure, aspect: Aspect, language: str | None, place: Place
-) -> Reply:
+def procedure_answer(procedure: Procedure, aspect: Aspect, language: str | None, place: Place) -> Reply:
     text = _render(
         language,
         aspect,
@@ -77,11 +80,9 @@ def procedure_answer(
 
 def choices(options: list[tuple[str, str]], language: str | None) -> Reply:
     text = _render(language, "choices", options=options)
-    buttons = [
-        {"title": title, "payload": '/choose_procedure{"procedure_code": "%s"}' % code}
-        for code, title in options
-    ]
-    custom = {"type": "choices", "options": [{"code": c, "title": t} for c, t in options]}
+    # Each option carries the exact text its button sends: the widget sends it back as it is.
+    buttons = [{"title": title, "payload": choose_payload(code)} for code, title in options]
+    custom = {"type": "choices", "options": [{"code": c, "title": t, "payload": choose_payload(c)} for c, t in options]}
     return Reply(text, custom, buttons)
 
 
@@ -94,29 +95,52 @@ def handoff(language: str | None, hotline: str, hours: str, place: Place) -> Rep
     return Reply(text, {"type": "handoff", "hotline": hotline, "hours": hours})
 
 
-def locality(
-    match: Any, procedure: Procedure | None, language: str | None, province_center: str
-) -> Reply:
+def locality(match: Any, procedure: Procedure | None, language: str | None, province_center: str) -> Reply:
     """`match` is a knowledge.locality.WardMatch, or None when no Bắc Ninh unit was recognised."""
     text = _render(language, "locality", match=match, p=procedure, province_center=province_center)
     custom: dict[str, Any] = {"type": "locality", "found": match is not None}
     if match is not None:
-        custom.update(ward=match.ward.full_name, former_unit=match.unit if match.is_former else None,
-                      service_center=match.ward.service_center)
+        custom.update(
+            ward=match.ward.full_name,
+            former_unit=match.unit if match.is_former else None,
+            service_center=match.ward.service_center,
+        )
     return Reply(text, custom)
+
+
+def _dossier_macro(language: str | None, name: str, *args: Any) -> str:
+    """One macro of templates/<language>/_dossier.j2: the dossier statuses' wording."""
+    module = _env.get_template(f"{_language(language)}/_dossier.j2").module
+    return str(getattr(module, name)(*args)).strip()
+
+
+def dossier_status_name(code: int, language: str | None) -> str:
+    """The national list's name of status `code` (ValueError for a code not on it)."""
+    return _dossier_macro(language, "status_name", status.check_code(code))
+
+
+def dossier_explanation(dossier: Dossier, language: str | None) -> str:
+    """What the dossier's status means, in plain words, with the dossier's own details."""
+    status.check_code(dossier.status_code)
+    return _dossier_macro(language, "explain", dossier)
+
+
+def dossier_next_step(dossier: Dossier, language: str | None) -> str:
+    """What the citizen does next, with the dossier's own details."""
+    status.check_code(dossier.status_code)
+    return _dossier_macro(language, "next_step", dossier)
+
+
+def dossier_day(day: date, language: str | None) -> str:
+    """A date as the dossier answers write it ("20/07/2025", "20 July 2025")."""
+    return _dossier_macro(language, "day", day)
 
 
 def dossier_status(dossier: Dossier, language: str | None, today: date) -> Reply:
     """`dossier` comes with name and phone already masked."""
-    lang: status.Lang = "en" if language == "en" else "vi"
     overdue = status.is_overdue(dossier, today)
-    name = status.status_info(dossier.status_code).name(lang)
-    appointment = dossier.appointment_date
-    text = _render(
-        lang, "dossier_status", d=dossier, status=name, overdue=overdue,
-        explain=status.explain(dossier, lang), next_step=status.next_step(dossier, lang),
-        appointment=status.format_date(appointment, lang) if appointment else None,
-    )
+    name = dossier_status_name(dossier.status_code, language)
+    text = _render(language, "dossier_status", d=dossier, overdue=overdue)
     custom = {
         "type": "dossier_status",
         "code": dossier.code,
@@ -135,10 +159,12 @@ def dossier_not_found(language: str | None) -> Reply:
 def dossier_locked(language: str | None, until: datetime, now: datetime | None = None) -> Reply:
     """Checks wait until `until` (a growing delay after failed checks, never a lasting lock)."""
     local = until.astimezone(VIETNAM_TIME)
-    seconds = max(0.0, (until - (now or datetime.now(timezone.utc))).total_seconds())
+    seconds = max(0.0, (until - (now or datetime.now(UTC))).total_seconds())
     minutes = max(1, -(-int(seconds) // 60))
-    return Reply(_render(language, "dossier_locked", until=local.strftime("%H:%M"), minutes=minutes),
-                 {"type": "dossier_locked", "until": until.isoformat(), "wait_seconds": int(seconds)})
+    return Reply(
+        _render(language, "dossier_locked", until=local.strftime("%H:%M"), minutes=minutes),
+        {"type": "dossier_locked", "until": until.isoformat(), "wait_seconds": int(seconds)},
+    )
 
 
 def dossier_unavailable(language: str | None, hotline: str) -> Reply:

@@ -3,10 +3,12 @@
 route -> (guard in the channel) -> search -> compose: this is the route stage. It is pure:
 the search is passed in, so it is tested without Rasa or an index.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Protocol, Sequence
+from typing import Literal, Protocol
 
 from answers.aspects import Aspect, detect_aspect, strip_aspect_words
 
@@ -20,7 +22,7 @@ class Hit(Protocol):
 class SearchResult(Protocol):
     decision: str  # "answer" | "clarify" | "no_answer"
     hits: Sequence[Hit]
-    options: int  # for "clarify": how many of the hits are close enough to offer
+    choice_count: int  # for "clarify": how many of the hits are close enough to offer
 
 
 @dataclass
@@ -59,13 +61,13 @@ def route_turn(
     named = strip_aspect_words(text) if aspect else text
     result = search(text) if named.strip(" ?.!,") else None
     if result is not None and result.decision == "answer":
-        alternatives = [(hit.code, hit.title) for hit in result.hits[1:MAX_CHOICES + 1]]
+        alternatives = [(hit.code, hit.title) for hit in result.hits[1 : MAX_CHOICES + 1]]
         return Route("answer", result.hits[0].code, aspect or "overview", alternatives)
     if follow_up:
         return Route("answer", context_code, aspect or "overview")
     if result is not None and result.decision == "clarify" and result.hits:
-        options = [(hit.code, hit.title) for hit in result.hits[: min(result.options or MAX_CHOICES, MAX_CHOICES)]]
-        if context_code in (code for code, _ in options):  # "hết hạn rồi" after "đổi bằng lái": still that one
+        options = [(hit.code, hit.title) for hit in result.hits[: min(result.choice_count or MAX_CHOICES, MAX_CHOICES)]]
+        if context_code in [code for code, _ in options]:  # "hết hạn rồi" after "đổi bằng lái": still that one
             return Route("answer", context_code, aspect or "overview")
         return Route("choices", aspect=aspect or "overview", options=options)
     if aspect and offered and context_code is None:

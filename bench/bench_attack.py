@@ -9,6 +9,7 @@
 
     .venv/bin/python bench/bench_attack.py [--seconds 60]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,10 @@ def worst_case_parse(stack: Stack) -> None:
             best = min(best, time.perf_counter() - started)
         costs[repr(text[:6])] = best * 1000
     worst = max(costs, key=costs.get)  # type: ignore[arg-type]
-    print(f"1. worst-case parse: {costs[worst]:.0f} ms ({worst}); all: "
-          + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()))  # fmt: skip
+    print(
+        f"1. worst-case parse: {costs[worst]:.0f} ms ({worst}); all: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in costs.items())
+    )
 
 
 def latency_under_attack(stack: Stack, seconds: float) -> None:
@@ -67,8 +70,11 @@ def latency_under_attack(stack: Stack, seconds: float) -> None:
     def attacker(i: int, stop: threading.Event) -> None:
         while not stop.is_set():
             for text in WORST_CASE:
-                httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": f"b-attack-{i}", "message": text},
-                           timeout=30)  # fmt: skip
+                httpx.post(
+                    f"{stack.rasa_url}/webhooks/rest/webhook",
+                    json={"sender": f"b-attack-{i}", "message": text},
+                    timeout=30,
+                )
 
     for attackers in (0, 2):
         waits: list[float] = []
@@ -81,8 +87,10 @@ def latency_under_attack(stack: Stack, seconds: float) -> None:
         stop.set()
         for thread in threads:
             thread.join()
-        print(f"2. citizen with {attackers} attackers: {len(waits)} turns, p50 {statistics.median(waits) * 1000:.0f} ms, "
-              f"p95 {percentile(waits, 0.95) * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"2. citizen with {attackers} attackers: {len(waits)} turns, p50 {statistics.median(waits) * 1000:.0f} ms, "
+            f"p95 {percentile(waits, 0.95) * 1000:.0f} ms"
+        )
 
 
 def guess_rate(stack: Stack, seconds: float) -> None:
@@ -100,30 +108,54 @@ def guess_rate(stack: Stack, seconds: float) -> None:
         guess += 1
     minutes = (time.monotonic() - started) / 60
     checked = outcomes.get("dossier_not_found", 0) + outcomes.get("dossier_status", 0)
-    print(f"3. one client, new sender id per guess, {minutes:.1f} min: {guess} tries, {checked} digit checks "
-          f"({checked / minutes:.1f}/min; a day allows at most 10), outcomes {outcomes}")  # fmt: skip
+    print(
+        f"3. one client, new sender id per guess, {minutes:.1f} min: {guess} tries, {checked} digit checks "
+        f"({checked / minutes:.1f}/min; a day allows at most 10), outcomes {outcomes}"
+    )
 
 
 def restart_times(workdir: Path) -> None:
-    env = {**os.environ, "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()), "WEB_PORT": str(free_port()),
-           "TRACKER_DB": str(workdir / "sv-tracker.db"), "DATABASE_URL": f"sqlite:///{workdir / 'sv.sqlite'}",
-           "WEB_DATABASE_URL": f"sqlite:///{workdir / 'sv-web.sqlite'}", "RASA_TOKEN": "bench-token",
-           "SUPERVISOR_STATE": str(workdir)}  # fmt: skip
+    env = {
+        **os.environ,
+        "RASA_PORT": str(free_port()),
+        "ACTIONS_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
+        "TRACKER_DB": str(workdir / "sv-tracker.db"),
+        "DATABASE_URL": f"sqlite:///{workdir / 'sv.sqlite'}",
+        "WEB_DATABASE_URL": f"sqlite:///{workdir / 'sv-web.sqlite'}",
+        "RASA_TOKEN": "bench-token",
+        "SUPERVISOR_STATE": str(workdir),
+    }
     for derived in ("ACTION_ENDPOINT_URL", "RASA_URL", "WEB_PUBLIC_URL", "RASA_CORS_ORIGINS"):
         env.pop(derived, None)
-    health = {"actions": f"http://127.0.0.1:{env['ACTIONS_PORT']}/health",
-              "rasa": f"http://127.0.0.1:{env['RASA_PORT']}/status?token=bench-token",
-              "web": f"http://127.0.0.1:{env['WEB_PORT']}/healthz"}  # fmt: skip
+    health = {
+        "actions": f"http://127.0.0.1:{env['ACTIONS_PORT']}/health",
+        "rasa": f"http://127.0.0.1:{env['RASA_PORT']}/status?token=bench-token",
+        "web": f"http://127.0.0.1:{env['WEB_PORT']}/healthz",
+    }
     log = workdir / "supervisord.log"
     with log.open("ab") as out:
-        process = subprocess.Popen([str(REPO / "scripts/run-all")], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            [str(REPO / "scripts/run-all")],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         for url in health.values():
             wait_until_up(url, process, timeout=240, log=log)
         for name, url in health.items():
-            pid = int(subprocess.run([str(REPO / "scripts/run-all"), "ctl", "pid", name], env=env, cwd=REPO,
-                                     capture_output=True, text=True).stdout)  # fmt: skip
+            pid = int(
+                subprocess.run(
+                    [str(REPO / "scripts/run-all"), "ctl", "pid", name],
+                    env=env,
+                    cwd=REPO,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            )
             os.kill(pid, signal.SIGKILL)
             killed = time.monotonic()
             time.sleep(1)
@@ -141,7 +173,9 @@ def main() -> int:
     stack = Stack.configure(workdir)
     source = workdir / "dossiers.jsonl"
     source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in _dossier_records()), encoding="utf-8")
-    subprocess.run([str(REPO / ".venv/bin/dossiers"), "import", str(source)], env=stack.env, check=True, capture_output=True)
+    subprocess.run(
+        [str(REPO / ".venv/bin/dossiers"), "import", str(source)], env=stack.env, check=True, capture_output=True
+    )
     try:
         stack.start("actions")
         stack.start("rasa")

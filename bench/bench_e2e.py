@@ -7,16 +7,22 @@ uses), one citizen at a time and twenty at once, side by side with a bare Rasa 3
 Sections: start time (both servers started together, like honcho, until "xin chào" is answered);
 one citizen at a time per category; 20 concurrent senders in a closed loop (ours, then the
 baseline: a minimal Rasa project whose only answer is a trivial rasa-sdk action, plus its
-static-response floor); a breakdown of where the time goes (Rasa /model/parse alone, the action
-server's /webhook alone with a captured request body). All servers listen on free loopback
-ports and are stopped at the end, also on Ctrl-C or errors. Figures only; nothing is asserted.
+static-response floor; the project is bench/baseline/); a breakdown of where the time goes (Rasa
+/model/parse alone, the action server's /webhook alone with a captured request body). All servers
+listen on free loopback ports (process handling: tests/integration/processes.py) and are stopped
+at the end, also on Ctrl-C or errors. Figures only; nothing is asserted.
+
+One file of ~540 lines on purpose: a benchmark that reads top to bottom (measurements, servers,
+breakdown, report, main); the baseline project and the process handling live elsewhere.
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,9 +39,18 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from tests.integration.stack import Stack, free_port  # noqa: E402
+from knowledge.settings import get_settings  # noqa: E402
+from tests.integration.processes import (  # noqa: E402
+    cpu_seconds,
+    free_port,
+    rss_mb,
+    start_group,
+    stop_process_group,
+)
+from tests.integration.stack import Stack  # noqa: E402
 
 RASA_BIN = REPO / ".venv-rasa" / "bin" / "rasa"
+BASELINE_PROJECT = REPO / "bench" / "baseline"  # the bare Rasa project we compare with
 APP_PYTHON = REPO / ".venv" / "bin" / "python"
 TOKEN = "test-token"  # Stack.configure sets RASA_TOKEN to this
 BUSY_TEXTS = {t for t in yaml.safe_load((REPO / "bot/channels/messages.yml").read_text("utf-8"))["busy"].values()}
@@ -105,8 +120,7 @@ def judge(messages: Any, seconds: float) -> Sample:
         return Sample(seconds, ok=False)
     texts = [m.get("text") for m in messages if m.get("text")]
     kinds = [(m.get("custom") or {}).get("type") for m in messages]
-    return Sample(seconds, empty=not messages, busy=any(t in BUSY_TEXTS for t in texts),
-                  procedure="procedure" in kinds)
+    return Sample(seconds, empty=not messages, busy=any(t in BUSY_TEXTS for t in texts), procedure="procedure" in kinds)
 
 
 def say(client: httpx.Client, url: str, sender: str, text: str) -> Sample:
@@ -190,8 +204,9 @@ class LoadResult:
         return len(self.series.samples) / self.seconds
 
 
-async def closed_loop(url: str, conversation: Conversation, senders: int, duration: float,
-                      max_requests: int, tag: str) -> LoadResult:
+async def closed_loop(
+    url: str, conversation: Conversation, senders: int, duration: float, max_requests: int, tag: str
+) -> LoadResult:
     series, counter = Series(), iter(range(max_requests))
     deadline = time.monotonic() + duration
     limits = httpx.Limits(max_connections=senders, max_keepalive_connections=senders)
@@ -204,11 +219,13 @@ async def closed_loop(url: str, conversation: Conversation, senders: int, durati
                     return
                 start = time.perf_counter()
                 try:
-                    response = await client.post(f"{url}/webhooks/rest/webhook",
-                                                 json={"sender": sender_id, "message": text})
+                    response = await client.post(
+                        f"{url}/webhooks/rest/webhook", json={"sender": sender_id, "message": text}
+                    )
                     seconds = time.perf_counter() - start
-                    series.samples.append(judge(response.json(), seconds) if response.status_code == 200
-                                          else Sample(seconds, ok=False))
+                    series.samples.append(
+                        judge(response.json(), seconds) if response.status_code == 200 else Sample(seconds, ok=False)
+                    )
                 except (httpx.HTTPError, ValueError):
                     series.samples.append(Sample(time.perf_counter() - start, ok=False))
 
@@ -237,10 +254,8 @@ def answered(sample: Sample) -> bool:
 def start_ours_like_make_run(stack: Stack) -> dict[str, float]:
     """Both processes at once (as honcho does); times from that moment."""
     t0 = time.monotonic()
-    for name, script in (("actions", "scripts/run-actions"), ("rasa", "scripts/run-rasa")):
-        with stack.log(name).open("ab") as log:
-            stack.processes[name] = subprocess.Popen([str(REPO / script)], cwd=REPO, env=stack.env, stdout=log,
-                                                     stderr=subprocess.STDOUT, start_new_session=True)
+    for name in ("actions", "rasa"):
+        stack.spawn(name)
     deadline = t0 + 300
     greeted = wait_for_reply(stack.rasa_url, GREETING, deadline, answered)
     answered_issue = wait_for_reply(stack.rasa_url, ISSUE_2, deadline, lambda s: s.procedure)
@@ -250,77 +265,11 @@ def start_ours_like_make_run(stack: Stack) -> dict[str, float]:
     return {"xin chào answered": greeted - t0, "first procedure answer": answered_issue - t0}
 
 
-BASELINE_FILES = {
-    "config.yml": """
-recipe: default.v1
-assistant_id: bench-baseline
-language: en
-pipeline:
-  - name: WhitespaceTokenizer
-  - name: CountVectorsFeaturizer
-  - name: LogisticRegressionClassifier
-policies:
-  - name: RulePolicy
-""",
-    # `static` exists only for the floor (a response from the domain, no action server).
-    "domain.yml": """
-version: "3.1"
-intents: [greet, static]
-actions: [action_hello]
-responses:
-  utter_greet:
-    - text: "hello"
-session_config:
-  session_expiration_time: 60
-  carry_over_slots_to_new_session: true
-""",
-    "data/nlu.yml": """
-version: "3.1"
-nlu:
-  - intent: greet
-    examples: |
-      - hello
-      - hi
-      - hey
-      - hello there
-      - hi bot
-      - good morning
-  - intent: static
-    examples: |
-      - ping
-      - static please
-      - are you there
-      - ping bot
-      - status
-      - just checking
-""",
-    "data/rules.yml": """
-version: "3.1"
-rules:
-  - rule: greet
-    steps: [{intent: greet}, {action: action_hello}]
-  - rule: static
-    steps: [{intent: static}, {action: utter_greet}]
-""",
-    "actions.py": '''
-from rasa_sdk import Action
-
-
-class ActionHello(Action):
-    def name(self) -> str:
-        return "action_hello"
-
-    def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text="hi")
-        return []
-''',
-    "credentials.yml": "rest:\n",
-}
-
-
 @dataclass
 class Baseline:
-    """A minimal Rasa 3.6 project in a temp dir: NLU + RulePolicy + one trivial rasa-sdk action."""
+    """A copy of bench/baseline/ in a temp dir (a minimal Rasa 3.6 project: NLU + RulePolicy + one
+    trivial rasa-sdk action), trained and served there."""
+
     root: Path
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
@@ -332,57 +281,78 @@ class Baseline:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RASA_TOKEN")}
-        return {**env, "RASA_TELEMETRY_ENABLED": "false"}
+        return {
+            **env,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "BASELINE_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+        }
 
     def train(self) -> float:
-        for name, text in BASELINE_FILES.items():
-            (self.root / name).parent.mkdir(parents=True, exist_ok=True)
-            (self.root / name).write_text(text.lstrip(), encoding="utf-8")
-        (self.root / "endpoints.yml").write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n", encoding="utf-8")
+        shutil.copytree(
+            BASELINE_PROJECT,
+            self.root,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__", ".rasa", "models"),
+        )
         start = time.monotonic()
-        subprocess.run([str(RASA_BIN), "train", "--config", "config.yml", "--domain", "domain.yml", "--data",
-                        "data", "--out", "models", "--fixed-model-name", "baseline"], cwd=self.root,
-                       env=self.env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        subprocess.run(
+            [
+                str(RASA_BIN),
+                "train",
+                "--config",
+                "config.yml",
+                "--domain",
+                "domain.yml",
+                "--data",
+                "data",
+                "--out",
+                "models",
+                "--fixed-model-name",
+                "baseline",
+            ],
+            cwd=self.root,
+            env=self.env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         return time.monotonic() - start
 
     def start(self) -> None:
         commands = {
-            "baseline-actions": [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
-                                 "--port", str(self.actions_port)],
-            "baseline-rasa": [str(RASA_BIN), "run", "--model", "models/baseline.tar.gz", "--port",
-                              str(self.rasa_port), "--enable-api", "--auth-token", TOKEN,
-                              "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+            "baseline-actions": [
+                str(APP_PYTHON),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.actions_port),
+            ],
+            "baseline-rasa": [
+                str(RASA_BIN),
+                "run",
+                "--model",
+                "models/baseline.tar.gz",
+                "--port",
+                str(self.rasa_port),
+                "--enable-api",
+                "--auth-token",
+                TOKEN,
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+            ],
         }
         for name, command in commands.items():
-            with (self.root / f"{name}.log").open("ab") as log:
-                self.processes[name] = subprocess.Popen(command, cwd=self.root, env=self.env(), stdout=log,
-                                                        stderr=subprocess.STDOUT, start_new_session=True)
+            self.processes[name] = start_group(command, cwd=self.root, env=self.env(), log=self.root / f"{name}.log")
         wait_for_reply(self.url, "hello", time.monotonic() + 240, lambda s: not s.empty and not s.busy)
 
     def stop_all(self) -> None:
         for process in self.processes.values():
-            stop_group(process)
+            stop_process_group(process)
         self.processes.clear()
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def cpu_seconds(process: subprocess.Popen) -> float:
-    try:
-        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-    except OSError:
-        return 0.0
 
 
 def wait_idle(processes: list[subprocess.Popen], limit: float = 60.0) -> float:
@@ -395,16 +365,6 @@ def wait_idle(processes: list[subprocess.Popen], limit: float = 60.0) -> float:
         if sum(cpu_seconds(p) for p in processes) - before < 0.1:
             break
     return time.monotonic() - start
-
-
-def rss_mb(process: subprocess.Popen) -> float:
-    try:
-        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 # ---------------------------------------------------------------- breakdown
@@ -421,12 +381,21 @@ def captured_action_body(stack: Stack, sender: str, text: str) -> dict[str, Any]
     known = len(events()["events"])
     stack.say(sender, text)
     after = events()["events"]
-    at = next(i for i in range(known, len(after)) if after[i].get("event") == "action"
-              and after[i].get("name") not in ("action_listen", "action_session_start"))
-    domain = httpx.get(f"{stack.rasa_url}/domain", params={"token": TOKEN},
-                       headers={"Accept": "application/json"}, timeout=30).json()
-    return {"next_action": after[at]["name"], "sender_id": sender, "tracker": events(after[at - 1]["timestamp"]),
-            "domain": domain, "version": "3.6.21"}
+    at = next(
+        i
+        for i in range(known, len(after))
+        if after[i].get("event") == "action" and after[i].get("name") not in ("action_listen", "action_session_start")
+    )
+    domain = httpx.get(
+        f"{stack.rasa_url}/domain", params={"token": TOKEN}, headers={"Accept": "application/json"}, timeout=30
+    ).json()
+    return {
+        "next_action": after[at]["name"],
+        "sender_id": sender,
+        "tracker": events(after[at - 1]["timestamp"]),
+        "domain": domain,
+        "version": "3.6.21",
+    }
 
 
 def breakdown(stack: Stack, requests: int, warmup: int) -> dict[str, Series]:
@@ -438,27 +407,12 @@ def breakdown(stack: Stack, requests: int, warmup: int) -> dict[str, Series]:
     webhook = f"{stack.actions_url}/webhook"
     return {
         "rasa /model/parse, greeting": repeat_post(parse_url, lambda i: {"text": GREETING}, requests, warmup),
-        "rasa /model/parse, procedure": repeat_post(parse_url, lambda i: {"text": questions[i % len(questions)]},
-                                                    requests, warmup),
+        "rasa /model/parse, procedure": repeat_post(
+            parse_url, lambda i: {"text": questions[i % len(questions)]}, requests, warmup
+        ),
         "actions /webhook, procedure": repeat_post(webhook, lambda i: bodies[i % len(bodies)], requests, warmup),
         "actions /webhook, follow-up": repeat_post(webhook, lambda i: follow_body, requests, warmup),
     }
-
-
-VALIDATION_PROBE = """
-import json, sys, time
-from jsonschema import validate, validators
-from rasa.core.actions.action import RemoteAction
-schema = RemoteAction.action_response_format_spec()
-result = json.load(sys.stdin)
-def ms(check, n=100):
-    start = time.perf_counter()
-    for _ in range(n):
-        check()
-    return (time.perf_counter() - start) / n * 1000
-cached = validators.validator_for(schema)(schema)
-print(json.dumps({"validate": ms(lambda: validate(result, schema)), "cached": ms(lambda: cached.validate(result))}))
-"""
 
 
 def response_validation_ms(action_response: dict[str, Any]) -> dict[str, float]:
@@ -466,8 +420,14 @@ def response_validation_ms(action_response: dict[str, Any]) -> dict[str, float]:
     re-checks the schema itself each call; timed against a validator built once."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("PYTHONPATH", None)
-    done = subprocess.run([str(RASA_BIN.with_name("python")), "-c", VALIDATION_PROBE], input=json.dumps(action_response),
-                          capture_output=True, text=True, env=env, timeout=180)
+    done = subprocess.run(
+        [str(RASA_BIN.with_name("python")), str(BASELINE_PROJECT / "validation_probe.py")],
+        input=json.dumps(action_response),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else {}
 
 
@@ -498,21 +458,26 @@ def load_average() -> str:
 
 
 def row(name: str, series: Series, note: str = "") -> str:
-    return (f"  {name:<34} {len(series.samples):>5} {series.pct(50):>8.1f} {series.pct(95):>8.1f} "
-            f"{series.ms().max() if len(series.ms()) else float('nan'):>8.1f} {series.errors:>4} "
-            f"{series.count('empty'):>5} {series.count('busy'):>4} {series.count('procedure'):>6}  {note}")
+    return (
+        f"  {name:<34} {len(series.samples):>5} {series.pct(50):>8.1f} {series.pct(95):>8.1f} "
+        f"{series.ms().max() if len(series.ms()) else float('nan'):>8.1f} {series.errors:>4} "
+        f"{series.count('empty'):>5} {series.count('busy'):>4} {series.count('procedure'):>6}  {note}"
+    )
 
 
-HEADER = (f"  {'':<34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'err':>4} {'empty':>5} "
-          f"{'busy':>4} {'w/proc':>6}")
+HEADER = (
+    f"  {'':<34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'err':>4} {'empty':>5} {'busy':>4} {'w/proc':>6}"
+)
 
 
 def print_load(name: str, result: LoadResult) -> None:
     s = result.series
-    print(f"  {name:<26} {result.rate:>7.1f} msg/s  n={len(s.samples):<5} p50 {s.pct(50):7.1f} ms  "
-          f"p95 {s.pct(95):7.1f} ms  max {s.ms().max() if len(s.ms()) else float('nan'):7.1f} ms  "
-          f"errors {s.errors}  empty {s.count('empty')}  busy {s.count('busy')}  "
-          f"w/procedure {s.count('procedure')}")
+    print(
+        f"  {name:<26} {result.rate:>7.1f} msg/s  n={len(s.samples):<5} p50 {s.pct(50):7.1f} ms  "
+        f"p95 {s.pct(95):7.1f} ms  max {s.ms().max() if len(s.ms()) else float('nan'):7.1f} ms  "
+        f"errors {s.errors}  empty {s.count('empty')}  busy {s.count('busy')}  "
+        f"w/procedure {s.count('procedure')}"
+    )
 
 
 def verdict(ok: bool) -> str:
@@ -526,14 +491,19 @@ def interrupt(*_: object) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=Path(os.environ.get("KNOWLEDGE_INDEX", REPO / "var/index")))
+    parser.add_argument("--index", type=Path, default=get_settings().index)  # KNOWLEDGE_INDEX, as the servers read it
     parser.add_argument("--requests", type=int, default=100, help="timed requests per one-at-a-time category")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per concurrent run")
     parser.add_argument("--max-requests", type=int, default=5000, help="bound per concurrent run")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra environment for our two servers, e.g. OMP_NUM_THREADS=1 (repeatable)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for our two servers, e.g. OMP_NUM_THREADS=1 (repeatable)",
+    )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-breakdown", action="store_true")
     args = parser.parse_args()
@@ -562,8 +532,10 @@ def main() -> None:
 def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline) -> None:
     print("== bench_e2e: end-to-end over REST (POST /webhooks/rest/webhook, loopback) ==")
     print(f"load before: {load_average()}   cores: {os.cpu_count()}")
-    print(f"index: {index}  ({json.loads((index / 'manifest.json').read_text())['procedures']} procedures)"
-          + (f"   extra env: {' '.join(args.env)}" if args.env else ""))
+    print(
+        f"index: {index}  ({json.loads((index / 'manifest.json').read_text())['procedures']} procedures)"
+        + (f"   extra env: {' '.join(args.env)}" if args.env else "")
+    )
     if not args.no_baseline:
         print(f"baseline trained in {baseline.train():.1f} s (rasa train, temp dir)")
 
@@ -572,8 +544,10 @@ def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline)
     print(f"  first answered '{GREETING}'        {started['xin chào answered']:6.1f} s")
     print(f"  first answered procedure question {started['first procedure answer']:6.1f} s")
 
-    print(f"\n-- a. one citizen at a time (keep-alive client; {args.warmup} warm-up, then "
-          f"{args.requests} timed per category) --")
+    print(
+        f"\n-- a. one citizen at a time (keep-alive client; {args.warmup} warm-up, then "
+        f"{args.requests} timed per category) --"
+    )
     solo = run_solo(stack.rasa_url, solo_turns(args.requests, args.warmup))
     print(HEADER)
     notes = {"procedure": f"target {TARGETS['procedure']}", "follow-up": f"target {TARGETS['follow-up']}"}
@@ -583,29 +557,39 @@ def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline)
     base_solo: dict[str, Series] = {}
     if not args.no_baseline:
         baseline.start()
-        base_solo = run_solo(baseline.url, (
-            (f"bsolo-{i // 4}", text, cat if i >= args.warmup else None)
-            for cat, text in (("sdk action", "hello"), ("static floor", "ping"))
-            for i in range(args.warmup + args.requests)))
+        base_solo = run_solo(
+            baseline.url,
+            (
+                (f"bsolo-{i // 4}", text, cat if i >= args.warmup else None)
+                for cat, text in (("sdk action", "hello"), ("static floor", "ping"))
+                for i in range(args.warmup + args.requests)
+            ),
+        )
         for category, series in base_solo.items():
             print(row(f"baseline: {category}", series))
 
-    print(f"\n-- b. {args.senders} citizens at once (closed loop, no think time, {args.duration:.0f} s or "
-          f"{args.max_requests} requests) --")
-    ours = asyncio.run(closed_loop(stack.rasa_url, our_conversation, args.senders, args.duration,
-                                   args.max_requests, "load"))
+    print(
+        f"\n-- b. {args.senders} citizens at once (closed loop, no think time, {args.duration:.0f} s or "
+        f"{args.max_requests} requests) --"
+    )
+    ours = asyncio.run(
+        closed_loop(stack.rasa_url, our_conversation, args.senders, args.duration, args.max_requests, "load")
+    )
     print_load("ours (procedure+follow-ups)", ours)
     base = None
     if not args.no_baseline:
         waited = wait_idle(list(stack.processes.values()))
         if waited > 2:
             print(f"  (waited {waited:.0f} s for our servers to finish abandoned turns)")
-        base = asyncio.run(closed_loop(baseline.url, baseline_conversation, args.senders, args.duration,
-                                       args.max_requests, "bload"))
+        base = asyncio.run(
+            closed_loop(baseline.url, baseline_conversation, args.senders, args.duration, args.max_requests, "bload")
+        )
         print_load("baseline (one sdk action)", base)
         print(f"  ratio ours/baseline: {ours.rate / base.rate:.2f}  (target ≥ 0.7)")
-    print("  RSS MB: " + ", ".join(f"{n} {rss_mb(p):.0f}" for n, p in
-                                   [*stack.processes.items(), *baseline.processes.items()]))
+    print(
+        "  RSS MB: "
+        + ", ".join(f"{n} {rss_mb(p):.0f}" for n, p in [*stack.processes.items(), *baseline.processes.items()])
+    )
 
     if not args.no_breakdown:
         print("\n-- breakdown: each server alone, one at a time (captured action request bodies) --")
@@ -617,8 +601,10 @@ def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline)
         reply = httpx.post(f"{stack.actions_url}/webhook", json=bodies[0], timeout=30).json()
         validation = response_validation_ms(reply)
         if validation:
-            print(f"  rasa: validating one action reply (jsonschema.validate, as RemoteAction does) "
-                  f"{validation['validate']:.1f} ms; with a validator built once {validation['cached']:.2f} ms")
+            print(
+                f"  rasa: validating one action reply (jsonschema.validate, as RemoteAction does) "
+                f"{validation['validate']:.1f} ms; with a validator built once {validation['cached']:.2f} ms"
+            )
         alone = asyncio.run(action_server_load(f"{stack.actions_url}/webhook", bodies, args.senders, 10))
         print_load("actions alone, 20 at once", alone)
 
@@ -626,8 +612,13 @@ def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline)
     print(f"\nload after: {load_average()}")
 
 
-def print_summary(solo: dict[str, Series], base_solo: dict[str, Series], ours: LoadResult,
-                  base: LoadResult | None, started: dict[str, float]) -> None:
+def print_summary(
+    solo: dict[str, Series],
+    base_solo: dict[str, Series],
+    ours: LoadResult,
+    base: LoadResult | None,
+    started: dict[str, float],
+) -> None:
     proc, follow = solo["procedure"], solo["follow-up"]
     print("\n-- summary vs targets --")
     print(f"  procedure question p50 {proc.pct(50):6.1f} ms (≤ 70)   {verdict(proc.pct(50) <= 70)}")
@@ -635,11 +626,15 @@ def print_summary(solo: dict[str, Series], base_solo: dict[str, Series], ours: L
     print(f"  follow-up p95          {follow.pct(95):6.1f} ms (≤ 80)   {verdict(follow.pct(95) <= 80)}")
     if base is not None:
         ratio = ours.rate / base.rate
-        print(f"  20-at-once throughput  {ours.rate:6.1f} vs {base.rate:.1f} msg/s = {ratio:.2f} (≥ 0.7)  "
-              f"{verdict(ratio >= 0.7)}")
+        print(
+            f"  20-at-once throughput  {ours.rate:6.1f} vs {base.rate:.1f} msg/s = {ratio:.2f} (≥ 0.7)  "
+            f"{verdict(ratio >= 0.7)}"
+        )
     if "static floor" in base_solo:
-        print(f"  bare Rasa static floor p50 {base_solo['static floor'].pct(50):6.1f} ms; "
-              f"trivial sdk action p50 {base_solo['sdk action'].pct(50):6.1f} ms")
+        print(
+            f"  bare Rasa static floor p50 {base_solo['static floor'].pct(50):6.1f} ms; "
+            f"trivial sdk action p50 {base_solo['sdk action'].pct(50):6.1f} ms"
+        )
     print(f"  start to first answered '{GREETING}' {started['xin chào answered']:.1f} s")
 
 

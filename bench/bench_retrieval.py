@@ -9,6 +9,7 @@ loads the index, answers every dev question twice (timing the second, warm pass)
 its RSS. By default, overlay texts that copy a dev question are left out of the index
 (`build --holdout`), so the figures measure retrieval rather than recall of our own examples.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,24 +60,29 @@ def probe(index_dir: Path, questions_path: Path) -> dict:
         kb.search(q.query)
         latencies.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-    engine = kb.engine
-    default = engine.params
+    ranker = kb.ranker
+    default = ranker.params
     ablations = {
         "bm25": RankParams(dense=0, cover_name=0, cover_all=0, bm25=1, level=0, curated=0),
         "dense": RankParams(dense=1, cover_name=0, cover_all=0, bm25=0, level=0, curated=0),
     }
     out = {"ours": ours}
     for name, params in ablations.items():
-        engine.params = params
+        ranker.params = params
         out[name] = metrics(run(kb.search, questions))
-    engine.params = default
+    ranker.params = default
     return {
         **out,
-        "model_load_s": model_s, "index_load_s": index_s, "kb_load_s": kb_s,
-        "p50_ms": float(np.percentile(latencies, 50) * 1000), "p95_ms": float(np.percentile(latencies, 95) * 1000),
-        "cpu_p50_ms": float(np.percentile(cpu, 50) * 1000), "cpu_p95_ms": float(np.percentile(cpu, 95) * 1000),
-        "rss_mb": _rss_mb(), "query_dtype": "/".join(sorted({str(p.dtype)[6:] for p in embedder.parameters()})),
-    }  # fmt: skip
+        "model_load_s": model_s,
+        "index_load_s": index_s,
+        "kb_load_s": kb_s,
+        "p50_ms": float(np.percentile(latencies, 50) * 1000),
+        "p95_ms": float(np.percentile(latencies, 95) * 1000),
+        "cpu_p50_ms": float(np.percentile(cpu, 50) * 1000),
+        "cpu_p95_ms": float(np.percentile(cpu, 95) * 1000),
+        "rss_mb": _rss_mb(),
+        "query_dtype": "/".join(sorted({str(p.dtype)[6:] for p in embedder.parameters()})),
+    }
 
 
 def _row(name: str, m: dict) -> str:
@@ -122,35 +128,55 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
     cold = build_index(index_dir, [Path(args.catalog)], cache_dir=work / "cache", holdout=holdout, force=True, log=log)
     cold_cpu = time.process_time() - cpu
     warm = build_index(index_dir, [Path(args.catalog)], cache_dir=work / "cache", holdout=holdout, log=log)
-    cached = build_index(index_dir, [Path(args.catalog)], cache_dir=work / "cache", holdout=holdout, force=True, log=log)
+    cached = build_index(
+        index_dir, [Path(args.catalog)], cache_dir=work / "cache", holdout=holdout, force=True, log=log
+    )
     print("probing a fresh process…", file=sys.stderr)
     done = subprocess.run(
         [sys.executable, __file__, "--probe", str(index_dir), "--questions", args.questions],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     p = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"\nRetrieval on the real catalog ({cold.procedures} procedures, {cold.chunks} chunks, "
-          f"{cold.embedded} embedded), dev set {args.questions}"
-          + ("" if args.keep_copies else "; overlay copies of dev questions left out"))  # fmt: skip
-    print("| ranking                      | hit@1 | hit@3 |  MRR  | vi@1  | nodiac@1 | en@1 | en@3 | OOS ans % "
-          "| in no_ans % | vague ans % |")
-    print("|------------------------------|-------|-------|-------|-------|----------|------|------|-----------"
-          "|-------------|-------------|")
+    print(
+        f"\nRetrieval on the real catalog ({cold.procedures} procedures, {cold.chunks} chunks, "
+        f"{cold.embedded} embedded), dev set {args.questions}"
+        + ("" if args.keep_copies else "; overlay copies of dev questions left out")
+    )
+    print(
+        "| ranking                      | hit@1 | hit@3 |  MRR  | vi@1  | nodiac@1 | en@1 | en@3 | OOS ans % "
+        "| in no_ans % | vague ans % |"
+    )
+    print(
+        "|------------------------------|-------|-------|-------|-------|----------|------|------|-----------"
+        "|-------------|-------------|"
+    )
     print(_row("BM25 alone (folded+glossary)", p["bm25"]))
     print(_row("dense alone (e5, restored)", p["dense"]))
     print(_row("ours (hybrid + decision)", p["ours"]))
-    print(f"\nbuild: cold {cold.seconds:.1f} s ({cold_cpu:.0f} s of CPU over {os.cpu_count()} cores), "
-          f"nothing changed {warm.seconds:.1f} s, forced with every passage cached {cached.seconds:.1f} s")
-    print(f"load: model {p['model_load_s']:.1f} s (imports included), index files {p['index_load_s']:.2f} s, "
-          f"engine over loaded files {p['kb_load_s']:.2f} s")
-    print(f"search (warm, one query at a time): p50 {p['p50_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms wall; "
-          f"CPU time p50 {p['cpu_p50_ms']:.1f} ms, p95 {p['cpu_p95_ms']:.1f} ms | RSS {p['rss_mb']:.0f} MB | "
-          f"query model {p['query_dtype']}")
-    print(f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other "
-          "processes on the same cores slow every wall time; CPU times add up all of torch's threads)")  # fmt: skip
-    print("(vi@1 / nodiac@1: the twin pairs, same question with and without diacritics; vague: broad "
-          "questions like \"chứng thực\" that should be asked back, answered outright instead; the decision "
-          "columns are meaningful for ours only: the ablations keep its calibration)")
+    print(
+        f"\nbuild: cold {cold.seconds:.1f} s ({cold_cpu:.0f} s of CPU over {os.cpu_count()} cores), "
+        f"nothing changed {warm.seconds:.1f} s, forced with every passage cached {cached.seconds:.1f} s"
+    )
+    print(
+        f"load: model {p['model_load_s']:.1f} s (imports included), index files {p['index_load_s']:.2f} s, "
+        f"engine over loaded files {p['kb_load_s']:.2f} s"
+    )
+    print(
+        f"search (warm, one query at a time): p50 {p['p50_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms wall; "
+        f"CPU time p50 {p['cpu_p50_ms']:.1f} ms, p95 {p['cpu_p95_ms']:.1f} ms | RSS {p['rss_mb']:.0f} MB | "
+        f"query model {p['query_dtype']}"
+    )
+    print(
+        f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other "
+        "processes on the same cores slow every wall time; CPU times add up all of torch's threads)"
+    )
+    print(
+        "(vi@1 / nodiac@1: the twin pairs, same question with and without diacritics; vague: broad "
+        'questions like "chứng thực" that should be asked back, answered outright instead; the decision '
+        "columns are meaningful for ours only: the ablations keep its calibration)"
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ each benchmark runs with its own defaults.
 
 Exit status is non-zero when a benchmark failed; the others still run.
 """
+
 from __future__ import annotations
 
 import argparse

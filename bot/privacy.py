@@ -10,6 +10,7 @@ The live turn still sees what the citizen typed (the action needs the ID digits 
 only what is stored (tracker store) or logged is masked. Plain Python (stdlib only, valid
 on Python 3.10): the Rasa process imports it, and it is tested without Rasa.
 """
+
 from __future__ import annotations
 
 import copy
@@ -48,9 +49,7 @@ _ASCII_DIGITS_TO_MASK = str.maketrans("0123456789", MASK * 10)  # faster than a 
 # Emails: the whole address goes, domain included (a personal domain identifies too).
 # The lookbehind makes every attempt start at the beginning of a run (linear time); so an
 # address glued to the previous one ("a@b.vn+c@d.vn") is taken in the same match.
-_EMAIL = re.compile(
-    r"(?<![\w.%+*-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+(?:[\w.%+-]*@[\w-]+(?:\.[\w-]+)+)*"
-)
+_EMAIL = re.compile(r"(?<![\w.%+*-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+(?:[\w.%+-]*@[\w-]+(?:\.[\w-]+)+)*")
 
 # ---------------------------------------------------------------------------------------
 # Names after a cue. Cues are matched on a folded copy of the text (same length, accents
@@ -93,17 +92,159 @@ _NAME_GAP = re.compile(r"[ \t]+")
 # (Minh), "dang" (Đặng), "sau" (Sáu), "luc" (Lực), "the" (Thế), "to" (Tô), "my" (Mỹ) are
 # not listed, so they are masked as part of the name.
 _NAME_STOP_WORDS = frozenset(
-    """
-    muốn cần hỏi ở sinh số và là tôi mình em chị ông bà cháu đang làm để cho của với tại
-    xin nhé nhá ạ à ơi thì có không được đến từ hiện quê nơi sống điện ngày tháng tuổi nay
-    hôm giúp cảm chào bạn nhỉ vậy đây này gì nào sao khi lúc trước vừa đã sẽ nên vì mà
-    hay hoặc rồi cũng nhưng muon can hoi so va toi em de cho cua voi xin nhe khong duoc den
-    o noi tuoi hom giup chao ban ngay roi khi truoc vua da se nen gi nao hay hoac
-    sdt đt dt cccd cmnd email mail
-    and i i'm im want wants need needs from is am please would like live living born
-    with in at of here phone id number calling who will could have has but or
-    call me you this it was for
-    """.split()
+    [
+        "muốn",
+        "cần",
+        "hỏi",
+        "ở",
+        "sinh",
+        "số",
+        "và",
+        "là",
+        "tôi",
+        "mình",
+        "em",
+        "chị",
+        "ông",
+        "bà",
+        "cháu",
+        "đang",
+        "làm",
+        "để",
+        "cho",
+        "của",
+        "với",
+        "tại",
+        "xin",
+        "nhé",
+        "nhá",
+        "ạ",
+        "à",
+        "ơi",
+        "thì",
+        "có",
+        "không",
+        "được",
+        "đến",
+        "từ",
+        "hiện",
+        "quê",
+        "nơi",
+        "sống",
+        "điện",
+        "ngày",
+        "tháng",
+        "tuổi",
+        "nay",
+        "hôm",
+        "giúp",
+        "cảm",
+        "chào",
+        "bạn",
+        "nhỉ",
+        "vậy",
+        "đây",
+        "này",
+        "gì",
+        "nào",
+        "sao",
+        "khi",
+        "lúc",
+        "trước",
+        "vừa",
+        "đã",
+        "sẽ",
+        "nên",
+        "vì",
+        "mà",
+        "hay",
+        "hoặc",
+        "rồi",
+        "cũng",
+        "nhưng",
+        "muon",
+        "can",
+        "hoi",
+        "so",
+        "va",
+        "toi",
+        "em",
+        "de",
+        "cho",
+        "cua",
+        "voi",
+        "xin",
+        "nhe",
+        "khong",
+        "duoc",
+        "den",
+        "o",
+        "noi",
+        "tuoi",
+        "hom",
+        "giup",
+        "chao",
+        "ban",
+        "ngay",
+        "roi",
+        "khi",
+        "truoc",
+        "vua",
+        "da",
+        "se",
+        "nen",
+        "gi",
+        "nao",
+        "hay",
+        "hoac",
+        "sdt",
+        "đt",
+        "dt",
+        "cccd",
+        "cmnd",
+        "email",
+        "mail",
+        "and",
+        "i",
+        "i'm",
+        "im",
+        "want",
+        "wants",
+        "need",
+        "needs",
+        "from",
+        "is",
+        "am",
+        "please",
+        "would",
+        "like",
+        "live",
+        "living",
+        "born",
+        "with",
+        "in",
+        "at",
+        "of",
+        "here",
+        "phone",
+        "id",
+        "number",
+        "calling",
+        "who",
+        "will",
+        "could",
+        "have",
+        "has",
+        "but",
+        "or",
+        "call",
+        "me",
+        "you",
+        "this",
+        "it",
+        "was",
+        "for",
+    ]
 )
 
 # ---------------------------------------------------------------------------------------
@@ -136,9 +277,7 @@ _MONTHS = (
 _YEAR_CUES = rf"năm|nam|year|in|since|từ|tu|đến|den|{_MONTHS}"
 _YEAR_CUE = re.compile(rf"(?<![\w*])(?:{_YEAR_CUES})[ \t]+\Z", re.IGNORECASE)
 # No leading zero and at most 8 plain digits, so "0912345680 đ" is still a phone.
-_FEE_AMOUNT = re.compile(
-    r"(?:[1-9]\d{0,2}(?:\.\d{3})+|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,7}|0)(?:[.,]\d{1,3})?"
-)
+_FEE_AMOUNT = re.compile(r"(?:[1-9]\d{0,2}(?:\.\d{3})+|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,7}|0)(?:[.,]\d{1,3})?")
 
 
 def _valid_day(year: int, month: int, day: int) -> bool:
@@ -198,59 +337,108 @@ class _Shape:
 
 _SHAPES: Tuple[_Shape, ...] = (
     # 000.00.31.H04-250714-0012, G22.39 - 250915 - 0123: agency (with a letter) - yyMMdd - NNNN.
-    _Shape("dossier_code", re.compile(
-        r"(?P<agency>[A-Za-z0-9](?<![A-Za-z0-9.*][A-Za-z0-9])[A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*)"
-        rf"[ \t]*{_DASH}[ \t]*(?P<day>\d{{6}})[ \t]*{_DASH}[ \t]*\d{{4}}{_AFTER}"
-    ), _dossier_ok, _DASHES),
+    _Shape(
+        "dossier_code",
+        re.compile(
+            r"(?P<agency>[A-Za-z0-9](?<![A-Za-z0-9.*][A-Za-z0-9])[A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*)"
+            rf"[ \t]*{_DASH}[ \t]*(?P<day>\d{{6}})[ \t]*{_DASH}[ \t]*\d{{4}}{_AFTER}"
+        ),
+        _dossier_ok,
+        _DASHES,
+    ),
     # Procedure code of the national catalogue: 1.001193.
     _Shape("procedure_code", re.compile(rf"{_FIRST}\.\d{{6}}{_AFTER}"), None, (".",)),
     # Legal document numbers cited in answers: 123/2015/NĐ-CP, 59/2014/QH13 (upper case only).
-    _Shape("legal_reference", re.compile(
-        rf"{_FIRST}\d{{0,3}}/(?:19|20)\d{{2}}/[A-ZĐ][A-ZĐ0-9]*(?:-[A-ZĐ0-9]+)*(?![\w*])"
-    ), None, ("/",)),
+    _Shape(
+        "legal_reference",
+        re.compile(rf"{_FIRST}\d{{0,3}}/(?:19|20)\d{{2}}/[A-ZĐ][A-ZĐ0-9]*(?:-[A-ZĐ0-9]+)*(?![\w*])"),
+        None,
+        ("/",),
+    ),
     # Source links of the national portal: /thu-tuc-hanh-chinh/019d2bfc-d9d1-7475-8e58-....
-    _Shape("uuid", re.compile(
-        r"[0-9a-fA-F](?<![\w*-][0-9a-fA-F])[0-9a-fA-F]{7}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
-        r"-[0-9a-fA-F]{12}(?![\w*-])"
-    ), None, ("-",)),
+    _Shape(
+        "uuid",
+        re.compile(
+            r"[0-9a-fA-F](?<![\w*-][0-9a-fA-F])[0-9a-fA-F]{7}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+            r"-[0-9a-fA-F]{12}(?![\w*-])"
+        ),
+        None,
+        ("-",),
+    ),
     # 14/07/2025, 14-07-2025, 14.07.2025 (a real day, years 1900-2099).
-    _Shape("date_dmy", re.compile(
-        rf"(?P<d>{_DATE_FIRST}\d?)(?P<sep>[/.\-])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){_DATE_AFTER}"
-    ), _dmy_ok, ("/", ".", "-")),
+    _Shape(
+        "date_dmy",
+        re.compile(rf"(?P<d>{_DATE_FIRST}\d?)(?P<sep>[/.\-])(?P<m>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){_DATE_AFTER}"),
+        _dmy_ok,
+        ("/", ".", "-"),
+    ),
     # 2025-07-14, 2025/07/14.
-    _Shape("date_ymd", re.compile(
-        rf"(?P<y>{_DATE_FIRST}\d{{3}})(?P<sep>[/.\-])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}}){_DATE_AFTER}"
-    ), _dmy_ok, ("/", ".", "-")),
+    _Shape(
+        "date_ymd",
+        re.compile(rf"(?P<y>{_DATE_FIRST}\d{{3}})(?P<sep>[/.\-])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}}){_DATE_AFTER}"),
+        _dmy_ok,
+        ("/", ".", "-"),
+    ),
     # 7/2025 and 14/7: short, so weak.
-    _Shape("month_year", re.compile(
-        rf"(?P<m>{_DATE_FIRST}\d?)/(?P<y>\d{{4}}){_DATE_AFTER}"
-    ), _month_year_ok, ("/",), weak=True),
-    _Shape("day_month", re.compile(
-        rf"(?P<d>{_DATE_FIRST}\d?)/(?P<m>\d{{1,2}}){_DATE_AFTER}"
-    ), _day_month_ok, ("/",), weak=True),
+    _Shape(
+        "month_year",
+        re.compile(rf"(?P<m>{_DATE_FIRST}\d?)/(?P<y>\d{{4}}){_DATE_AFTER}"),
+        _month_year_ok,
+        ("/",),
+        weak=True,
+    ),
+    _Shape(
+        "day_month",
+        re.compile(rf"(?P<d>{_DATE_FIRST}\d?)/(?P<m>\d{{1,2}}){_DATE_AFTER}"),
+        _day_month_ok,
+        ("/",),
+        weak=True,
+    ),
     # 7:30, 17:30:00, 17h30, 8g15.
-    _Shape("time", re.compile(
-        rf"(?P<h>\d(?<!{_D}\d)(?<!{_D}[.,]\d)\d?)(?::[0-5]\d(?::[0-5]\d)?|[hHgG][0-5]\d)(?!{_D})(?![.,:]{_D})"
-    ), _time_ok, (":", "h", "H", "g", "G")),
+    _Shape(
+        "time",
+        re.compile(
+            rf"(?P<h>\d(?<!{_D}\d)(?<!{_D}[.,]\d)\d?)(?::[0-5]\d(?::[0-5]\d)?|[hHgG][0-5]\d)(?!{_D})(?![.,:]{_D})"
+        ),
+        _time_ok,
+        (":", "h", "H", "g", "G"),
+    ),
     # A fee: a number and a currency word (50.000 đồng, 50000đ, 1,5 triệu, 50k).
-    _Shape("fee", re.compile(
-        rf"(?P<amount>{_FIRST}[\d.,]*)[ \t]?{_CURRENCY}(?![^\W\d_])", re.IGNORECASE
-    ), _fee_ok, weak=True),
+    _Shape(
+        "fee",
+        re.compile(rf"(?P<amount>{_FIRST}[\d.,]*)[ \t]?{_CURRENCY}(?![^\W\d_])", re.IGNORECASE),
+        _fee_ok,
+        weak=True,
+    ),
     # A thousands grouping without currency, at most 7 digits: 50.000, 1.500.000, 1,500,000.
-    _Shape("thousands", re.compile(
-        rf"[1-9](?<!{_D}\d)(?<!{_D}[.,/\-]\d)\d{{0,2}}(?:(?:\.\d{{3}}){{1,2}}|(?:,\d{{3}}){{1,2}}){_AFTER}"
-    ), _thousands_ok, (".", ","), weak=True),
+    _Shape(
+        "thousands",
+        re.compile(rf"[1-9](?<!{_D}\d)(?<!{_D}[.,/\-]\d)\d{{0,2}}(?:(?:\.\d{{3}}){{1,2}}|(?:,\d{{3}}){{1,2}}){_AFTER}"),
+        _thousands_ok,
+        (".", ","),
+        weak=True,
+    ),
     # Toll-free and hotline numbers: 1800 1096, 18001096, 1900.1234, 1900 123 456.
-    _Shape("hotline", re.compile(
-        rf"1(?<!{_D}1)(?<!{_D}[.,/\-]1)[89]00[ .\-]?"
-        rf"(?:\d{{6}}|\d{{4}}|\d{{3}}[ .\-]\d{{3}}|\d{{2}}[ .\-]\d{{2}}){_AFTER}"
-    ), None, ("1800", "1900"), weak=True),
+    _Shape(
+        "hotline",
+        re.compile(
+            rf"1(?<!{_D}1)(?<!{_D}[.,/\-]1)[89]00[ .\-]?"
+            rf"(?:\d{{6}}|\d{{4}}|\d{{3}}[ .\-]\d{{3}}|\d{{2}}[ .\-]\d{{2}}){_AFTER}"
+        ),
+        None,
+        ("1800", "1900"),
+        weak=True,
+    ),
     # A year after a word that announces one: năm 2025, in 2024, từ 2020, July 2025.
     _Shape("year", re.compile(rf"(?:1(?<=[ \t]1)9|2(?<=[ \t]2)0)\d{{2}}{_AFTER}"), _year_ok, ("19", "20"), weak=True),
     # A time limit given as a range: 15 - 20 ngày, 10-15 days.
-    _Shape("duration", re.compile(
-        rf"{_FIRST}\d{{0,2}}[ \t]*{_DASH}[ \t]*\d{{1,3}}[ \t]*{_UNIT}(?![^\W\d_])", re.IGNORECASE
-    ), None, _DASHES, weak=True),
+    _Shape(
+        "duration",
+        re.compile(rf"{_FIRST}\d{{0,2}}[ \t]*{_DASH}[ \t]*\d{{1,3}}[ \t]*{_UNIT}(?![^\W\d_])", re.IGNORECASE),
+        None,
+        _DASHES,
+        weak=True,
+    ),
 )
 
 # Digits joined by separators make one number: spaces; a dash or slash, spaces around it
@@ -569,8 +757,9 @@ def install_log_masking() -> None:
         show = warnings.showwarning
         if not getattr(show, _MARK, False):
 
-            def masking_showwarning(message: Any, category: Any, filename: str, lineno: int,
-                                    file: Any = None, line: Optional[str] = None) -> None:
+            def masking_showwarning(
+                message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Optional[str] = None
+            ) -> None:
                 try:
                     text = mask_text(str(message))[:MAX_LOG_MESSAGE_CHARS]
                     line = mask_text(line) if line else line

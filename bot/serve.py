@@ -11,6 +11,7 @@ HTTP API token never shows in the process list, and it hardens what `rasa run` l
     conversation on the event loop;
   - every log record and warning is masked (bot.privacy) before it is written.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,9 +20,10 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Text
 
 from bot import privacy
+from bot.settings import read
 
 MAX_REQUEST_BYTES = 64 * 1024  # far above any chat message; channels check their own smaller limits
 GRACEFUL_SHUTDOWN_SECONDS = 3.0  # in-flight turns finish well inside this; then the process exits
@@ -40,24 +42,24 @@ class ServerSettings:
     credentials: str
 
     @classmethod
-    def from_env(cls, env: Optional[Dict[str, str]] = None) -> "ServerSettings":
-        env = dict(os.environ if env is None else env)
-        token = env.get("RASA_TOKEN", "")
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> ServerSettings:
+        """Read once at start (names and defaults: bot.settings.VARIABLES); an empty variable is unset."""
+        env = os.environ if env is None else env
+        token = read(env, "RASA_TOKEN")
         if not token:
             raise SystemExit("RASA_TOKEN is not set: the Rasa HTTP API needs a token (scripts/defaults.sh makes one)")
-        try:
-            port = int(env.get("RASA_PORT", "5005"))
-        except ValueError:
-            raise SystemExit(f"RASA_PORT must be a port number, not {env.get('RASA_PORT')!r}")
-        origins = [o.strip().rstrip("/") for o in env.get("RASA_CORS_ORIGINS", "").split(",") if o.strip()]
+        port = read(env, "RASA_PORT")
+        if not port.strip().isdigit() or not 0 < int(port) < 65536:
+            raise SystemExit(f"RASA_PORT must be a port number (1-65535), not {port!r}")
+        origins = [o.strip().rstrip("/") for o in read(env, "RASA_CORS_ORIGINS").split(",") if o.strip()]
         return cls(
-            host=env.get("RASA_HOST", "127.0.0.1"),
-            port=port,
+            host=read(env, "RASA_HOST"),  # never "" (all interfaces) by accident
+            port=int(port),
             token=token,
             cors_origins=origins,
-            model=env.get("RASA_MODEL", "models/assistant.tar.gz"),
-            endpoints=env.get("RASA_ENDPOINTS", "endpoints.yml"),
-            credentials=env.get("RASA_CREDENTIALS", "credentials.yml"),
+            model=read(env, "RASA_MODEL"),
+            endpoints=read(env, "RASA_ENDPOINTS"),
+            credentials=read(env, "RASA_CREDENTIALS"),
         )
 
 
@@ -86,7 +88,9 @@ def parse_off_the_event_loop() -> None:
     pool = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="nlu")
 
     async def parse_message(
-        self: MessageProcessor, message: Any, tracker: Optional[DialogueStateTracker] = None,
+        self: MessageProcessor,
+        message: Any,
+        tracker: Optional[DialogueStateTracker] = None,
         only_output_properties: bool = True,
     ) -> Dict[Text, Any]:
         if self.http_interpreter:

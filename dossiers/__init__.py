@@ -6,9 +6,8 @@ Typical use from an action::
     result = backend.lookup(code, last6, tracker.sender_id, client_key=hmac_of_client_ip)
     # Dossier | NotFound | Locked; raises BackendUnavailable
 """
-from __future__ import annotations
 
-import os
+from __future__ import annotations
 
 from dossiers.codes import extract_identity_digits, mask_name, mask_phone, normalize_code
 from dossiers.model import (
@@ -39,11 +38,12 @@ def backend_from_env() -> DossierBackend:
     """HTTP backend when DOSSIER_API_URL is set, else the SQL mirror (DATABASE_URL).
     The throttle store is always the SQL database."""
     from dossiers.db import make_engine
+    from dossiers.settings import get_settings
     from dossiers.sql_backend import SqlBackend
     from dossiers.throttle import SqlThrottleStore, ThrottlePolicy
 
     engine = make_engine()
-    if os.environ.get("DOSSIER_API_URL"):
+    if get_settings().api_url:
         from dossiers.http_backend import HttpBackend, HttpConfig
 
         return HttpBackend(HttpConfig.from_env(), ThrottlePolicy(SqlThrottleStore(engine)))

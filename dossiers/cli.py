@@ -7,6 +7,7 @@
 The database comes from DATABASE_URL (default: SQLite at var/dossiers.sqlite).
 Exit codes: 0 ok, 1 some rows rejected (the rest imported) or nothing found, 2 usage error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,6 @@ from pathlib import Path
 
 from dossiers.db import make_engine
 from dossiers.model import Dossier, Locked, NotFound
-from dossiers.status import Lang
 
 MAX_ERRORS_SHOWN = 100
 
@@ -45,9 +45,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from answers.compose import dossier_status_name
     from dossiers.demo import generate
     from dossiers.importer import store_rows
-    from dossiers.status import is_overdue, status_info
+    from dossiers.status import is_overdue
 
     today = date.fromisoformat(args.today) if args.today else date.today()
     demo = generate(args.count, args.seed, today)
@@ -61,23 +62,24 @@ def _demo(args: argparse.Namespace) -> int:
             continue
         shown.add(dossier.status_code)
         late = " (overdue)" if is_overdue(dossier, today) else ""
-        name = status_info(dossier.status_code).name_vi
+        name = dossier_status_name(dossier.status_code, "vi")
         print(f"  {dossier.code:<28} {item.identity_digits}  {dossier.status_code:>2} {name}{late}")
     return 0
 
 
-def _print_dossier(dossier: Dossier, lang: Lang) -> None:
-    from dossiers.status import explain, format_date, is_overdue, next_step, status_info
+def _print_dossier(dossier: Dossier, lang: str) -> None:
+    """The bot's own wording (answers/templates/<lang>/_dossier.j2), laid out for a terminal."""
+    from answers.compose import dossier_day, dossier_explanation, dossier_next_step, dossier_status_name
+    from dossiers.status import is_overdue
 
-    info = status_info(dossier.status_code)
-    due = format_date(dossier.appointment_date, lang) if dossier.appointment_date else "-"
+    due = dossier_day(dossier.appointment_date, lang) if dossier.appointment_date else "-"
     print(f"{dossier.code}  {dossier.procedure_code} {dossier.procedure_title[:80]}")
     print(f"  applicant: {dossier.applicant_name}  phone: {dossier.applicant_phone or '-'}")
-    print(f"  status {dossier.status_code}: {info.name(lang)}  (appointment {due})")
+    print(f"  status {dossier.status_code}: {dossier_status_name(dossier.status_code, lang)}  (appointment {due})")
     if is_overdue(dossier, date.today()):
         print("  OVERDUE")
-    print(f"  {explain(dossier, lang)}")
-    print(f"  -> {next_step(dossier, lang)}")
+    print(f"  {dossier_explanation(dossier, lang)}")
+    print(f"  -> {dossier_next_step(dossier, lang)}")
 
 
 def _lookup(args: argparse.Namespace) -> int:

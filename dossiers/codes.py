@@ -4,6 +4,7 @@ Dossier code (national portal form): ``{agency id}-{yyMMdd}-{NNNN}``. The agency
 letters, digits and dots and differs between systems (``000.00.31.H04``, ``G22.39``);
 ``yyMMdd`` is the receipt date and ``NNNN`` a 4-digit serial.
 """
+
 from __future__ import annotations
 
 import re
@@ -132,7 +133,7 @@ def normalize_phone(phone: str | None) -> str | None:
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """"0912345678" -> "09******78": first 2 and last 2 digits kept; None if not a phone.
+    """ "0912345678" -> "09******78": first 2 and last 2 digits kept; None if not a phone.
 
     An already masked value is returned as it is, so masking is idempotent.
     """

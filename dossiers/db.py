@@ -3,9 +3,9 @@
 Tables carry a ``dossier_`` prefix because DATABASE_URL may be shared with other parts
 of the assistant. They are created on first use (``create_all``).
 """
+
 from __future__ import annotations
 
-import os
 import weakref
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SQLITE = REPO_ROOT / "var" / "dossiers.sqlite"
+from bot import sqlite
+from dossiers.settings import get_settings
 
 
 class Base(DeclarativeBase):
@@ -70,11 +70,11 @@ class ThrottleFailure(Base):
 
 
 def database_url(url: str | None = None) -> str:
-    """Explicit URL, else DATABASE_URL, else the SQLite file under var/.
+    """Explicit URL, else DATABASE_URL (dossiers.settings: the SQLite file under var/ by default).
 
     ``postgres://`` and ``postgresql://`` are pointed at psycopg 3, the driver we pin.
     """
-    url = url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
+    url = url or get_settings().database_url
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
@@ -87,15 +87,8 @@ def make_engine(url: str | None = None) -> Engine:
         Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(resolved, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite.pragmas)  # the action server reads while an import writes
     return engine
-
-
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # the action server reads while an import writes
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
 
 
 _ready: weakref.WeakSet[Engine] = weakref.WeakSet()

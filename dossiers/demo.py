@@ -3,6 +3,7 @@
 The first 10 dossiers cover the 10 statuses in order; the rest follow a plausible mix.
 Some in-progress dossiers are past their appointment date (overdue).
 """
+
 from __future__ import annotations
 
 import random

@@ -19,14 +19,14 @@ we never receive any form of the ID number):
 Why POST with a body: the digits stay out of URLs, hence out of access logs and proxies,
 and the one who holds the identity data does the comparison.
 
-Config from env: DOSSIER_API_URL, DOSSIER_API_TOKEN, DOSSIER_API_TIMEOUT (seconds,
-default 3), DOSSIER_API_RETRIES (default 2). The timeout is the budget for the whole
+Config from env (dossiers.settings): DOSSIER_API_URL, DOSSIER_API_TOKEN, DOSSIER_API_TIMEOUT
+(seconds, default 3), DOSSIER_API_RETRIES (default 2). The timeout is the budget for the whole
 lookup, retries included: a slow or dead server gives BackendUnavailable within it.
 """
+
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +36,7 @@ import httpx
 from pydantic import ValidationError
 
 from dossiers.model import BackendUnavailable, Dossier, LookupResult
+from dossiers.settings import DossierSettings, get_settings
 from dossiers.throttle import ThrottlePolicy, guarded_lookup
 
 _log = logging.getLogger(__name__)
@@ -50,16 +51,12 @@ class HttpConfig:
     retries: int = 2
 
     @classmethod
-    def from_env(cls) -> HttpConfig:
-        url = os.environ.get("DOSSIER_API_URL", "")
-        if not url:
+    def from_env(cls, settings: DossierSettings | None = None) -> HttpConfig:
+        """From the process's settings (dossiers.settings), or from `settings` given."""
+        settings = settings or get_settings()
+        if not settings.api_url:
             raise ValueError("DOSSIER_API_URL is not set")
-        return cls(
-            base_url=url.rstrip("/"),
-            token=os.environ.get("DOSSIER_API_TOKEN", ""),
-            timeout=float(os.environ.get("DOSSIER_API_TIMEOUT", "3")),
-            retries=int(os.environ.get("DOSSIER_API_RETRIES", "2")),
-        )
+        return cls(settings.api_url, settings.api_token, settings.api_timeout, settings.api_retries)
 
 
 class HttpBackend:

@@ -18,33 +18,22 @@ per-record random 16-byte salt + the 6 digits. Not scrypt, because:
 Online guessing is bounded by the throttle (dossiers/throttle.py), not by the hash.
 Changing the pepper invalidates every stored hash: re-import after rotating it.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
-import os
 import secrets
 from typing import Literal
 
-PEPPER_ENV = "DOSSIER_PEPPER"
-DEV_PEPPER = "dev-only-pepper-do-not-use-in-production"
-SALT_BYTES = 16
+from dossiers.settings import get_settings
 
-_log = logging.getLogger(__name__)
-_warned = False
+SALT_BYTES = 16
 
 
 def pepper() -> bytes:
-    """The server secret, read on every call so tests and deployments can set it late."""
-    global _warned
-    value = os.environ.get(PEPPER_ENV)
-    if not value:
-        if not _warned:
-            _log.warning("%s is not set: using the development pepper", PEPPER_ENV)
-            _warned = True
-        value = DEV_PEPPER
-    return value.encode()
+    """The server secret (dossiers.settings: a development value, with a warning, when unset)."""
+    return get_settings().pepper.encode()
 
 
 def new_salt() -> bytes:

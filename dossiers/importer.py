@@ -7,6 +7,7 @@ Columns: code, procedure_code, procedure_title, received_date, appointment_date
 (YYYY-MM-DD), status_code (1-10), current_unit, supplement, fee_paid (true/false/null),
 pickup_place, applicant_name, applicant_phone, applicant_id_number (12 digits, as text).
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,8 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from dossiers.db import DossierRow, ensure_schema, to_db_time, utcnow
 from dossiers.codes import IDENTITY_DIGITS
+from dossiers.db import DossierRow, ensure_schema, to_db_time, utcnow
 from dossiers.identity import hash_identity, new_salt, pepper
 from dossiers.model import ImportRow, describe_errors
 

@@ -1,4 +1,5 @@
 """The dossier record, lookup results and the backend interface every adapter implements."""
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,7 @@ class Dossier(BaseModel):
     procedure_title: str = Field(min_length=1)
     received_date: date
     appointment_date: date | None = None  # "ngày hẹn trả kết quả"
-    status_code: int = Field(ge=1, le=10)  # national list, see dossiers/status.yaml
+    status_code: int = Field(ge=1, le=10)  # national list, see dossiers/status.py
     current_unit: str = ""  # unit holding the dossier now
     supplement: str | None = None  # what must be added (status 5)
     fee_paid: bool | None = None  # None: no fee, or unknown

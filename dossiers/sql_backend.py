@@ -1,15 +1,16 @@
 """Dossier lookups against our own SQL mirror (SQLite by default, PostgreSQL via DATABASE_URL)."""
+
 from __future__ import annotations
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from dossiers.db import DossierRow, ensure_schema, make_engine
 from dossiers.codes import IDENTITY_DIGITS
+from dossiers.db import DossierRow, ensure_schema, make_engine
 from dossiers.identity import SALT_BYTES, hash_identity, verify_identity
-from dossiers.throttle import Clock, SqlThrottleStore, ThrottlePolicy, ThrottleRules, guarded_lookup
 from dossiers.model import BackendUnavailable, Dossier, LookupResult
+from dossiers.throttle import Clock, SqlThrottleStore, ThrottlePolicy, ThrottleRules, guarded_lookup
 
 # Compared against when the code is unknown, so both failures cost the same work.
 _DUMMY_SALT = bytes(SALT_BYTES)

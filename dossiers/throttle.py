@@ -32,6 +32,7 @@ average. The owner of a code under attack waits at most 5 minutes (the code's ca
 a client key and a conversation of their own, unless attackers take every slot the moment
 it opens (for one code that costs 29 addresses' whole daily budget).
 """
+
 from __future__ import annotations
 
 import math
@@ -112,6 +113,7 @@ def next_check_at(failures: Sequence[datetime], rule: Rule) -> datetime | None:
 
 # ---------------------------------------------------------------- storage
 
+
 class FailureLog(Protocol):
     """The store's view inside its exclusive section."""
 
@@ -133,15 +135,15 @@ class _SqlLog:
     def failures(self, key: Key, since: datetime) -> list[datetime]:
         row = ThrottleFailure
         query = (
-            select(row.at)
-            .where(row.scope == key[0], row.key == key[1], row.at > to_db_time(since))
-            .order_by(row.at)
+            select(row.at).where(row.scope == key[0], row.key == key[1], row.at > to_db_time(since)).order_by(row.at)
         )
         return [from_db_time(at) for at in self.conn.scalars(query)]
 
     def add(self, key: Key, at: datetime) -> int:
         result = self.conn.execute(insert(ThrottleFailure).values(scope=key[0], key=key[1], at=to_db_time(at)))
-        return int(result.inserted_primary_key[0])
+        inserted = result.inserted_primary_key
+        assert inserted is not None  # an INSERT of one row always has its key
+        return int(inserted[0])
 
 
 class SqlThrottleStore:
@@ -176,6 +178,7 @@ class SqlThrottleStore:
 
 
 # ---------------------------------------------------------------- policy
+
 
 @dataclass(frozen=True)
 class Attempt:
@@ -280,13 +283,14 @@ def _store_errors() -> Iterator[None]:
 
 # ---------------------------------------------------------------- what the rules allow
 
+
 def failures_per_day(rule: Rule, windows: int = 10) -> float:
     """Failures one key can make per day under ``rule`` when it retries the moment it is
     allowed: simulated over ``windows`` windows, averaged over all but the first (the
     steady state, without the free start)."""
     start = datetime(2000, 1, 1, tzinfo=UTC)
     end = start + rule.window * windows
-    now, times = start, []
+    now, times = start, list[datetime]()
     while True:
         recent = times[bisect_right(times, now - rule.window) :]
         now = max(now, next_check_at(recent, rule) or now)
@@ -313,6 +317,6 @@ def expected_days_to_first_hit(addresses: int, rules: ThrottleRules | None = Non
     per_code = failures_per_day(rules.code)
     full = math.floor(total / per_code)
     if full == 0:  # all guesses fit on one code: the hit comes halfway through its values
-        return values / (2 * total)
+        return float(values / (2 * total))
     ratio = (total - full * per_code) / per_code
-    return values / per_code * (1 / (full + 1) - ratio / ((full + 1) * (full + 2)))
+    return float(values / per_code * (1 / (full + 1) - ratio / ((full + 1) * (full + 2))))

@@ -5,6 +5,7 @@ tokeniser plus syllable bigrams (within one clause) covers nearly all two- and
 most three-syllable words without a segmenter. Lexical terms are accent-folded
 so that "lam giay khai sinh" and "làm giấy khai sinh" produce the same terms.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,7 @@ _TOKEN = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+", re.UNICODE)
 _CLAUSE = re.compile(r"[.,;:!?()\[\]{}\"“”‘’'…\n\r\t/|•*+=<>–—-]+|\s-\s")
 _SPACES = re.compile(r"\s+")
 # Shape of a folded Vietnamese syllable: optional onset, 1-3 vowels, optional coda.
-_VI_SYLLABLE = re.compile(
-    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?"
-)
+_VI_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?")
 _MARKS = set("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")  # tones + vowel marks
 BIGRAM_JOIN = "_"
 
@@ -67,10 +66,6 @@ def query_terms(token_clauses: Iterable[list[str]], stopwords: Collection[str]) 
         terms.extend(t for t in keep if t)
         terms.extend(a + BIGRAM_JOIN + b for a, b in zip(keep, keep[1:]) if a and b)
     return list(dict.fromkeys(terms))
-
-
-def folded_text(text: str) -> str:
-    return " ".join(fold(t) for t in syllables(text))
 
 
 def is_vietnamese_syllable(folded: str, vocabulary: Collection[str]) -> bool:

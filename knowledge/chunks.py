@@ -5,6 +5,7 @@ strongest signals and are short, so they are embedded; long sections (steps,
 conditions, fees) are only indexed lexically, which keeps a cold build of the
 whole national catalog within a few minutes on two cores.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,9 +13,7 @@ from typing import Literal
 
 from knowledge.model import Level, Procedure
 
-ChunkKind = Literal[
-    "overview", "alias", "question", "summary", "english", "documents", "fees", "steps", "conditions"
-]
+ChunkKind = Literal["overview", "alias", "question", "summary", "english", "documents", "fees", "steps", "conditions"]
 
 SECTION_NAMES: dict[ChunkKind, str] = {
     "overview": "Tổng quan",

@@ -2,11 +2,12 @@
 
     knowledge build [--source EXPORT.jsonl[.gz] …] --index DIR
     knowledge search --index DIR [--k 5] [--jsonl]   (queries on stdin, one per line)
-    knowledge eval --index DIR [--questions FILE] [--calibrate]
+    knowledge eval --index DIR [--questions FILE] [--calibrate] [--write]
 
 The output of `search --jsonl` is a stable contract (quality checks read it):
 one JSON object per input line, {"query", "decision", "hits": [{"code", "title", "score"}]}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,13 @@ def _build(args: argparse.Namespace) -> int:
 
     holdout = _holdout_texts(args.holdout) if args.holdout else ()
     report = build_index(
-        Path(args.index), [Path(s) for s in args.source or []], model_name=args.model,
-        force=args.force, holdout=holdout, log=lambda m: print(m, file=sys.stderr),
-    )  # fmt: skip
+        Path(args.index),
+        [Path(s) for s in args.source or []],
+        model_name=args.model,
+        force=args.force,
+        holdout=holdout,
+        log=lambda m: print(m, file=sys.stderr),
+    )
     print(report.summary())
     return 0
 
@@ -54,9 +59,18 @@ def _search(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from knowledge.evaluate import (
-        DEFAULT_QUESTIONS, MAX_OOS_ANSWERED, MAX_OOS_ANSWERED_CURATED, calibrate, format_metrics, load_questions,
-        metrics, redecide, restrict, run, split_check,
-    )  # fmt: skip
+        DEFAULT_QUESTIONS,
+        MAX_OOS_ANSWERED,
+        MAX_OOS_ANSWERED_CURATED,
+        calibrate,
+        format_metrics,
+        load_questions,
+        metrics,
+        redecide,
+        restrict,
+        run,
+        split_check,
+    )
     from knowledge.index import decision_path
     from knowledge.search import KnowledgeBase
 
@@ -64,7 +78,7 @@ def _eval(args: argparse.Namespace) -> int:
     questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS)
     curated_only = not kb.manifest.get("sources")
     if curated_only:  # our curated procedures alone: questions about the rest are out of scope here
-        questions = restrict(questions, {p.code for p in kb.engine.data.procedures})
+        questions = restrict(questions, {p.code for p in kb.procedures})
         print(f"curated index: labels restricted to its {kb.manifest.get('procedures')} procedures")
     start = time.perf_counter()
     outcomes = run(kb.search, questions)
@@ -118,18 +132,26 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--index", default=str(DEFAULT_INDEX))
     e.add_argument("--questions")
     e.add_argument("--calibrate", action="store_true", help="also fit the decision model (half split)")
-    e.add_argument("--write", action="store_true", help="fit on all questions and write knowledge/decision.yaml")
+    e.add_argument(
+        "--write",
+        action="store_true",
+        help="also fit on all questions and write the index's decision file: knowledge/decision_curated.yaml "
+        "for an index of our curated procedures alone (the default index), knowledge/decision.yaml with the "
+        "national catalog",
+    )
     e.set_defaults(func=_eval)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     from knowledge.index import InvalidIndex
 
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except InvalidIndex as exc:
+    except (InvalidIndex, ValidationError) as exc:  # no index, or a bad KNOWLEDGE_* variable
         print(f"knowledge: {exc}", file=sys.stderr)
         return 2
 

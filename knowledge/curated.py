@@ -4,6 +4,7 @@ Facts in these files were checked against the national portal catalog
 (tests/test_curated.py); the overlay (plain summary, aliases, questions,
 English) is our own wording.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

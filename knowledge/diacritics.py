@@ -8,6 +8,7 @@ continuations, like "môi" → "trường", gives little mass to unseen ones).
 Syllables already accented in the query are kept as typed; unknown syllables
 pass through.
 """
+
 from __future__ import annotations
 
 import json

@@ -5,7 +5,7 @@ the engine answers anyway, and the precision/recall of "no_answer" as an OOS det
 
 Calibration (`calibrate`), a simple documented procedure:
 1. fit two L2-regularised logistic regressions on the top candidate's signals
-   (`knowledge.search.SIGNALS`): "is the question in scope" and "is the top hit right";
+   (`knowledge.search.decision.SIGNALS`): "is the question in scope" and "is the top hit right";
 2. grid-search the two probability thresholds: among settings with OOS answered <= 2.5 % and
    in-scope no_answer <= 2.5 % (half the targets, as a margin for new questions), keep
    the one maximising right answers − 2·wrong answers + 0.5·OOS no_answer − in-scope
@@ -13,6 +13,7 @@ Calibration (`calibrate`), a simple documented procedure:
 `split_check` fits on even-numbered questions and reports the odd ones too, so the optimism
 of fitting on the dev set can be read off directly.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.search import SIGNALS, Decision, DecisionModel
+from knowledge.search.decision import SIGNALS, Decision, DecisionModel
 
 DEFAULT_QUESTIONS = Path(__file__).with_name("eval") / "questions.jsonl"
 VARIANT_ORDER = ["vi", "vi_nodiac", "colloquial", "en", "oos"]
@@ -53,7 +54,7 @@ class Outcome:
     scores: list[float]  # fused scores, same order
     decision: Decision
     signals: dict[str, float]
-    options: int = 0  # candidates offered when the decision is "clarify"
+    choice_count: int = 0  # candidates offered when the decision is "clarify"
 
     @property
     def correct(self) -> bool:
@@ -92,8 +93,16 @@ def run(search: Callable[[str, int], object], questions: Iterable[Question], k: 
     out = []
     for q in questions:
         res = search(q.query, k)
-        out.append(Outcome(q, [h.code for h in res.hits], [h.score for h in res.hits], res.decision,  # type: ignore[attr-defined]
-                           res.signals, res.options))  # type: ignore[attr-defined]
+        out.append(
+            Outcome(
+                q,
+                [h.code for h in res.hits],
+                [h.score for h in res.hits],
+                res.decision,  # type: ignore[attr-defined]
+                res.signals,
+                res.choice_count,
+            )
+        )  # type: ignore[attr-defined]
     return out
 
 
@@ -118,7 +127,9 @@ def _ranking(outcomes: Sequence[Outcome]) -> dict[str, float]:
 
 def _vague(outcomes: Sequence[Outcome]) -> dict[str, float]:
     n = len(outcomes)
-    offered_ok = [o for o in outcomes if o.decision == "clarify" and o.rank is not None and o.rank <= max(o.options, 1)]
+    offered_ok = [
+        o for o in outcomes if o.decision == "clarify" and o.rank is not None and o.rank <= max(o.choice_count, 1)
+    ]
     return {
         "n": n,
         "answered": sum(o.decision == "answer" for o in outcomes) / n if n else 0.0,
@@ -164,7 +175,9 @@ def _pairs(outcomes: Sequence[Outcome]) -> list[tuple[Outcome, Outcome]]:
 
 
 def format_metrics(m: dict[str, dict[str, float]]) -> str:
-    lines = [f"{'variant':<11} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'no_ans':>6} {'ans_ok':>6} {'ans_bad':>7}"]
+    lines = [
+        f"{'variant':<11} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'no_ans':>6} {'ans_ok':>6} {'ans_bad':>7}"
+    ]
     for v, r in m.items():
         if v in ("oos", "pairs", "vague"):
             continue
@@ -174,7 +187,9 @@ def format_metrics(m: dict[str, dict[str, float]]) -> str:
         )
     if "pairs" in m:
         p = m["pairs"]
-        lines.append(f"twin pairs: {p['n']}, hit@1 with diacritics {p['vi hit@1']:.3f}, without {p['nodiac hit@1']:.3f}")
+        lines.append(
+            f"twin pairs: {p['n']}, hit@1 with diacritics {p['vi hit@1']:.3f}, without {p['nodiac hit@1']:.3f}"
+        )
     o = m["oos"]
     lines.append(
         f"out of scope: {o['n']}, answered {o['answered']:.3f}, clarify {o['clarify']:.3f}; "
@@ -207,8 +222,8 @@ MAX_INSCOPE_NO_ANSWER = 0.025
 def redecide(outcomes: Sequence[Outcome], model: DecisionModel) -> list[Outcome]:
     out = []
     for o in outcomes:
-        decision, options = model.decide(o.signals, o.scores) if o.signals else ("no_answer", 0)
-        out.append(Outcome(o.question, o.ranked, o.scores, decision, o.signals, options))
+        decision, choice_count = model.decide(o.signals, o.scores) if o.signals else ("no_answer", 0)
+        out.append(Outcome(o.question, o.ranked, o.scores, decision, o.signals, choice_count))
     return out
 
 
@@ -257,7 +272,9 @@ def calibrate(
     return DecisionModel(model.in_scope, model.correct, best[1], best[2], window)
 
 
-def split_check(outcomes: Sequence[Outcome], max_oos_answered: float = MAX_OOS_ANSWERED) -> tuple[DecisionModel, dict, dict]:
+def split_check(
+    outcomes: Sequence[Outcome], max_oos_answered: float = MAX_OOS_ANSWERED
+) -> tuple[DecisionModel, dict, dict]:
     """Fit on even-numbered questions, report on both halves."""
     even = [o for o in outcomes if int("".join(filter(str.isdigit, o.question.id)) or 0) % 2 == 0]
     odd = [o for o in outcomes if o not in even]

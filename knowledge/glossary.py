@@ -1,4 +1,5 @@
 """Load `glossary.yaml` and expand queries with official Vietnamese wording."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,6 @@ class Expansion:
     terms: list[str] = field(default_factory=list)  # official wording to add to the query
     aspects: list[str] = field(default_factory=list)  # chunk kinds the query asks about
     aspect_phrases: list[tuple[str, ...]] = field(default_factory=list)  # folded keys that named them
-    covered: int = 0  # query tokens consumed by an expansion key
 
 
 def _key(text: str) -> tuple[str, ...]:
@@ -36,7 +36,7 @@ def _phrases(raw: dict[str, str | list[str]] | None) -> Phrases:
     return out
 
 
-def _match(tokens: list[str], phrases: Phrases, used: list[bool]) -> list[tuple[str, ...]]:
+def _match(tokens: list[str], phrases: Phrases) -> list[tuple[str, ...]]:
     """Matches of phrase keys in folded tokens, longest first. Matches may overlap ("thi bằng"
     and "bằng lái xe") but a key lying wholly inside a longer match is skipped."""
     longest = max((len(k) for k in phrases), default=0)
@@ -48,8 +48,6 @@ def _match(tokens: list[str], phrases: Phrases, used: list[bool]) -> list[tuple[
             if key in phrases and not any(a <= i and i + n <= b for a, b in spans):
                 spans.append((i, i + n))
                 found.append(key)
-    for a, b in spans:
-        used[a:b] = [True] * (b - a)
     return found
 
 
@@ -61,9 +59,12 @@ def _vietnamese(data: dict) -> list[str]:
     colloquial = data.get("colloquial") or {}
     abbreviations = [str(v) for v in (data.get("abbreviations") or {}).values()]
     return [
-        *map(str, colloquial), *_values(colloquial), *_values(data.get("english")), *abbreviations,
+        *map(str, colloquial),
+        *_values(colloquial),
+        *_values(data.get("english")),
+        *abbreviations,
         *data.get("phrases", []),
-    ]  # fmt: skip
+    ]
 
 
 def _rewriter(raw: dict | None) -> tuple[re.Pattern[str] | None, dict[str, str]]:
@@ -136,12 +137,11 @@ class Glossary:
     def expand(self, query: str, english: bool) -> Expansion:
         """Official terms for colloquial (always) and English (if `english`) phrases."""
         tokens = [fold(t) for t in syllables(query)]
-        used = [False] * len(tokens)
-        terms = [t for k in _match(tokens, self.english, used) for t in self.english[k]] if english else []
-        terms += [t for k in _match(tokens, self.colloquial, used) for t in self.colloquial[k]]
-        aspect_keys = _match(tokens, self.aspects, [False] * len(tokens))
+        terms = [t for k in _match(tokens, self.english) for t in self.english[k]] if english else []
+        terms += [t for k in _match(tokens, self.colloquial) for t in self.colloquial[k]]
+        aspect_keys = _match(tokens, self.aspects)
         aspects = list(dict.fromkeys(a for k in aspect_keys for a in self.aspects[k]))
-        return Expansion(list(dict.fromkeys(terms)), aspects, aspect_keys, sum(used))
+        return Expansion(list(dict.fromkeys(terms)), aspects, aspect_keys)
 
     def abbreviation_terms(self, text: str, min_length: int = 3) -> list[str]:
         """Spelt-out forms of the longer abbreviations in `text` (document side: "TNHH" also

@@ -15,6 +15,7 @@ folder, then replaces the link in one rename, so a reader never sees half an
 index. Passage vectors are cached beside it in `embedding-cache/` keyed by
 model and text hash, so a rebuild embeds only chunks whose text changed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,8 +55,12 @@ CURATED_DECISION_PATH = Path(__file__).with_name("decision_curated.yaml")
 
 def decision_path(curated_only: bool) -> Path:
     return CURATED_DECISION_PATH if curated_only else DECISION_PATH
-BUILD_CODE = [Path(__file__).with_name(n) for n in ("analysis.py", "chunks.py", "diacritics.py", "glossary.py", "index.py")]
-HOLDOUT_RATIO = 0.9  # similarity (difflib, folded) from which an overlay text copies a question
+
+
+BUILD_CODE = [
+    Path(__file__).with_name(n) for n in ("analysis.py", "chunks.py", "diacritics.py", "glossary.py", "index.py")
+]
+COPY_MIN_SIMILARITY = 0.9  # difflib ratio (folded) from which an overlay text counts as a copy of a question
 PASSAGE_MAX_TOKENS = 128  # short passages keep a cold build of the national catalog in budget
 BATCH_SIZE = 32
 Log = Callable[[str], None]
@@ -78,7 +83,7 @@ def assemble_catalog(sources: Sequence[Path]) -> tuple[list[Procedure], set[str]
 
 
 def without_copies(
-    procedures: list[Procedure], holdout: Sequence[str], ratio: float = HOLDOUT_RATIO
+    procedures: list[Procedure], holdout: Sequence[str], min_similarity: float = COPY_MIN_SIMILARITY
 ) -> tuple[list[Procedure], int]:
     """Drop overlay questions and aliases that (nearly) copy a held-out question, so an
     evaluation on those questions measures retrieval rather than recall of our own text."""
@@ -86,7 +91,7 @@ def without_copies(
         return procedures, 0
     fields = ("aliases", "questions_vi", "questions_en")
     texts = {fold(t) for p in procedures for f in fields for t in getattr(p.overlay, f)}
-    copied = _near_copies(texts, {fold(h) for h in holdout}, ratio)
+    copied = _near_copies(texts, {fold(h) for h in holdout}, min_similarity)
     out, dropped = [], 0
     for p in procedures:
         keep = {f: [t for t in getattr(p.overlay, f) if fold(t) not in copied] for f in fields}
@@ -95,7 +100,7 @@ def without_copies(
     return out, dropped
 
 
-def _near_copies(texts: set[str], held: set[str], ratio: float) -> set[str]:
+def _near_copies(texts: set[str], held: set[str], least: float) -> set[str]:
     from difflib import SequenceMatcher
 
     matcher = SequenceMatcher(autojunk=False)
@@ -104,7 +109,7 @@ def _near_copies(texts: set[str], held: set[str], ratio: float) -> set[str]:
         matcher.set_seq2(h)  # difflib caches its index of the second sequence: set it once
         for t in texts - found:
             matcher.set_seq1(t)
-            if matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio:
+            if matcher.real_quick_ratio() >= least and matcher.quick_ratio() >= least and matcher.ratio() >= least:
                 found.add(t)
     return found
 
@@ -162,9 +167,11 @@ class EmbeddingCache:
         if keys.is_file() and vecs.is_file():
             stored = np.load(keys)
             # rows of 20 bytes; caches written as "S20" strings lost trailing NULs: pad them back
-            digests = [row.tobytes() for row in stored] if stored.dtype == np.uint8 else [
-                bytes(k).ljust(20, b"\0") for k in stored
-            ]
+            digests = (
+                [row.tobytes() for row in stored]
+                if stored.dtype == np.uint8
+                else [bytes(k).ljust(20, b"\0") for k in stored]
+            )
             self.vectors = dict(zip(digests, np.load(vecs)))
 
     def key(self, text: str) -> bytes:
@@ -187,19 +194,25 @@ def get_embedder(name: str | None = None) -> SentenceTransformer:
     """`load_embedder`, materialising the default model folder on first use."""
     from transformers.utils import logging as hf_logging
 
-    from knowledge import embedding
+    from knowledge.embedding import DEFAULT_MODEL_DIR
+    from knowledge.embedding.load import load_embedder
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter CLI output
     try:
-        model = embedding.load_embedder(name)
+        model = load_embedder(name)
     except FileNotFoundError:
-        embedding.materialize(embedding.DEFAULT_MODEL_DIR)
-        model = embedding.load_embedder(name)
+        from knowledge.embedding.install import materialize  # install-time code, needed once
+
+        materialize(DEFAULT_MODEL_DIR)
+        model = load_embedder(name)
     return model
 
 
 def embed_passages(
-    texts: list[str], cache: EmbeddingCache, model_name: str | None, log: Log,
+    texts: list[str],
+    cache: EmbeddingCache,
+    model_name: str | None,
+    log: Log,
     embedder: SentenceTransformer | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts`, embedding only cache misses; returns (vectors, cache hits)."""
@@ -216,9 +229,13 @@ def embed_passages(
         torch.set_num_threads(os.cpu_count() or 1)  # batches use every core (a query engine may have set 1)
         try:
             vecs = model.encode(
-                [todo[k] for k in missing], prompt_name="passage", batch_size=BATCH_SIZE,
-                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
-            )  # fmt: skip
+                [todo[k] for k in missing],
+                prompt_name="passage",
+                batch_size=BATCH_SIZE,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         finally:
             model.max_seq_length, threads = previous
             torch.set_num_threads(threads)
@@ -273,7 +290,7 @@ def build_index(
     embedder: SentenceTransformer | None = None,
     log: Log = lambda _msg: None,
 ) -> BuildReport:
-    from knowledge.embedding import resolve_model_name
+    from knowledge.embedding.load import resolve_model_name
 
     start = time.perf_counter()
     index_dir = Path(index_dir)
@@ -286,8 +303,16 @@ def build_index(
     digest = catalog_hash(procedures, curated)
     old = read_manifest(index_dir)
     if not force and old and old.get("catalog_hash") == digest and old.get("model") == mid:
-        return BuildReport(index_dir, len(procedures), len(curated), old["chunks"], old["dense_chunks"],
-                           old["dense_chunks"], time.perf_counter() - start, unchanged=True)  # fmt: skip
+        return BuildReport(
+            index_dir,
+            len(procedures),
+            len(curated),
+            old["chunks"],
+            old["dense_chunks"],
+            old["dense_chunks"],
+            time.perf_counter() - start,
+            unchanged=True,
+        )
     chunks = catalog_chunks(procedures)
     dense_rows = np.array([i for i, c in enumerate(chunks) if c.dense], dtype=np.int32)
     cache = EmbeddingCache(cache_dir or default_cache_dir(index_dir), mid)
@@ -317,8 +342,9 @@ def build_index(
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     _swap_in(tmp, index_dir, build_id)
-    return BuildReport(index_dir, len(procedures), len(curated), len(chunks), int(len(dense_rows)), hits,
-                       time.perf_counter() - start)  # fmt: skip
+    return BuildReport(
+        index_dir, len(procedures), len(curated), len(chunks), int(len(dense_rows)), hits, time.perf_counter() - start
+    )
 
 
 def _write_files(

@@ -4,6 +4,7 @@ Residents still name the unit they lived in before the merger ("xã Lệ Viễn 
 "phuong Tho Xuong"), so `find_ward` maps both former and current names to the
 current ward, accent-insensitively and with or without the "xã/phường/thị trấn" prefix.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,17 @@ _PREFIXES: dict[tuple[str, ...], str] = {
 }
 # A name right after these is an old district/province or a street, not a commune.
 _BLOCKERS: tuple[tuple[str, ...], ...] = (
-    ("thi", "xa"), ("thanh", "pho"), ("tp",), ("huyen",), ("tinh",), ("quan",),
-    ("duong",), ("pho",), ("ngo",), ("thon",), ("khu",),
+    ("thi", "xa"),
+    ("thanh", "pho"),
+    ("tp",),
+    ("huyen",),
+    ("tinh",),
+    ("quan",),
+    ("duong",),
+    ("pho",),
+    ("ngo",),
+    ("thon",),
+    ("khu",),
 )
 # Without a prefix, an unaccented name counts only after a place cue ("o Kinh Bac") or alone:
 # many names are also words ("Biển Động" / "biến động", "Tiên Nha" / "tiền nhà").
@@ -76,7 +86,6 @@ class Localities:
     province: str
     province_service_center: str
     hotline: str
-    hotline_label: str
     hours: str
     wards: list[Ward]
     hours_en: str = ""
@@ -87,14 +96,12 @@ class Localities:
         data = yaml.safe_load((path or DEFAULT_FILE).read_text(encoding="utf-8"))
         contact = data.get("contact", {})
         wards = [
-            Ward(w["name"], w["kind"], tuple(w.get("former_units") or ()), w["service_center"])
-            for w in data["wards"]
+            Ward(w["name"], w["kind"], tuple(w.get("former_units") or ()), w["service_center"]) for w in data["wards"]
         ]
         loc = cls(
             province=data["province"],
             province_service_center=data["province_service_center"],
             hotline=str(contact.get("hotline", "")),
-            hotline_label=contact.get("hotline_label", ""),
             hours=contact.get("hours", ""),
             wards=wards,
             hours_en=contact.get("hours_en", ""),
@@ -124,14 +131,12 @@ class Localities:
                     best = found
         return best[1] if best else None
 
-    def _candidate(
-        self, tokens: list[str], folded: list[str], start: int, size: int
-    ) -> tuple[tuple, WardMatch] | None:
-        entries = self._index.get(" ".join(folded[start:start + size]))
+    def _candidate(self, tokens: list[str], folded: list[str], start: int, size: int) -> tuple[tuple, WardMatch] | None:
+        entries = self._index.get(" ".join(folded[start : start + size]))
         if not entries or _ends_with(folded[:start], _BLOCKERS):
             return None
         prefix_kind, prefix_len = _prefix_before(folded, start)
-        typed = " ".join(tokens[start:start + size]).lower()
+        typed = " ".join(tokens[start : start + size]).lower()
         if not prefix_kind:
             if size == 1:
                 return None  # one-syllable names ("Hồ", "Chũ", "Kép") are too often plain words
@@ -152,7 +157,7 @@ class Localities:
         ranked = sorted(entries, key=score, reverse=True)
         chosen = ranked[0]
         others = tuple(dict.fromkeys(e.ward for e in ranked[1:] if e.ward != chosen.ward))
-        matched = " ".join(tokens[start - prefix_len:start + size])
+        matched = " ".join(tokens[start - prefix_len : start + size])
         match = WardMatch(chosen.ward, matched, chosen.unit, chosen.is_former, others)
         return (size, prefix_len > 0, *score(chosen)), match
 
@@ -184,7 +189,7 @@ def _plain_mention(entries: list[_Entry], typed: str, folded: list[str], start: 
 
 
 def _ends_with(words: list[str], patterns: tuple[tuple[str, ...], ...]) -> bool:
-    return any(tuple(words[-len(p):]) == p for p in patterns if len(words) >= len(p))
+    return any(tuple(words[-len(p) :]) == p for p in patterns if len(words) >= len(p))
 
 
 def _prefix_before(folded: list[str], start: int) -> tuple[str, int]:

@@ -4,6 +4,7 @@ Official facts (from the national portal or our curated files) and our own
 overlay (plain wording, aliases, example questions, English) live side by side,
 so a merge can take facts from one source and the overlay from another.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -12,8 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Level = Literal["ministry", "province", "commune"]
 ChannelKind = Literal["online", "post", "in_person"]
-
-PORTAL_SEARCH_URL = "https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh.html"
 
 
 class Channel(BaseModel):

@@ -2,6 +2,7 @@
 
 Residents often type without diacritics, so lookups compare folded forms.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,7 @@ def fold(text: str) -> str:
 MAX_QUERY_WORDS = 48
 MAX_QUERY_WORD_CHARS = 24
 MAX_QUERY_CHARS = 320
-MAX_QUERY_TOKENS = 64  # a question is 10-40 model tokens; a symbol-heavy word can be one token per character
+MAX_QUERY_TOKENS = 32  # 99 % of our NLU examples have at most 23 model tokens; a symbol can be one per character
 
 
 def bounded_query(text: str) -> str:

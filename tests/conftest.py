@@ -1,10 +1,12 @@
 """Shared test fixtures: where the repository and the real third-party data are, and the one
 real stack (action server + Rasa server) that integration and browser tests share."""
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,6 +30,17 @@ def rasa_env(workdir: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(autouse=True)
+def fresh_dossier_settings() -> Iterator[None]:
+    """dossiers.settings is read once per process: forget it around each test, so a test's
+    monkeypatch.setenv("DATABASE_URL", ...) is what the code under test reads."""
+    from dossiers.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def catalog_path() -> Path:
     if not CATALOG.exists():
@@ -45,22 +58,26 @@ def _dossier_records() -> list[dict]:
     today = date.today()
     records = []
     for status in range(1, 11):
-        records.append({
-            "code": f"000.00.31.H04-{(today - timedelta(days=20)).strftime('%y%m%d')}-{status:04d}",
-            "procedure_code": "1.001193",
-            "procedure_title": "Thủ tục đăng ký khai sinh",
-            "received_date": (today - timedelta(days=20)).isoformat(),
-            # status 4 is overdue; the others are due in the future
-            "appointment_date": (today - timedelta(days=2) if status == 4 else today + timedelta(days=5)).isoformat(),
-            "status_code": status,
-            "current_unit": "Bộ phận Một cửa xã An Lạc",
-            "supplement": "Bản sao giấy chứng nhận kết hôn của cha mẹ" if status == 5 else None,
-            "fee_paid": False if status == 6 else True,
-            "pickup_place": "Trung tâm Phục vụ hành chính công xã An Lạc",
-            "applicant_name": "Nguyễn Văn An",
-            "applicant_id_number": f"027195{identity_digits(status)}",
-            "applicant_phone": "0912345678",
-        })
+        records.append(
+            {
+                "code": f"000.00.31.H04-{(today - timedelta(days=20)).strftime('%y%m%d')}-{status:04d}",
+                "procedure_code": "1.001193",
+                "procedure_title": "Thủ tục đăng ký khai sinh",
+                "received_date": (today - timedelta(days=20)).isoformat(),
+                # status 4 is overdue; the others are due in the future
+                "appointment_date": (
+                    today - timedelta(days=2) if status == 4 else today + timedelta(days=5)
+                ).isoformat(),
+                "status_code": status,
+                "current_unit": "Bộ phận Một cửa xã An Lạc",
+                "supplement": "Bản sao giấy chứng nhận kết hôn của cha mẹ" if status == 5 else None,
+                "fee_paid": status != 6,
+                "pickup_place": "Trung tâm Phục vụ hành chính công xã An Lạc",
+                "applicant_name": "Nguyễn Văn An",
+                "applicant_id_number": f"027195{identity_digits(status)}",
+                "applicant_phone": "0912345678",
+            }
+        )
     return records
 
 
@@ -79,8 +96,9 @@ def stack(tmp_path_factory, dossier_records) -> Stack:
     running = Stack.configure(workdir)
     source = workdir / "dossiers.jsonl"
     source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in dossier_records), encoding="utf-8")
-    subprocess.run([str(REPO / ".venv/bin/dossiers"), "import", str(source)], env=running.env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(REPO / ".venv/bin/dossiers"), "import", str(source)], env=running.env, check=True, capture_output=True
+    )
     try:
         running.start("actions")
         running.start("rasa")

@@ -1,4 +1,5 @@
 """Route and compose stages of the answer pipeline, on real Procedure records."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ BIRTH = Procedure(
     source_url="https://dichvucong.gov.vn/thu-tuc-hanh-chinh/birth",
     overlay=Overlay(title_en="Birth registration", summary_vi="Khai sinh cho trẻ.", summary_en="Registering a birth."),
 )
-PLACE = compose.Place(province_center="Trung tâm Phục vụ hành chính công tỉnh Bắc Ninh",
-                      ward_center="Trung tâm Phục vụ hành chính công xã An Lạc")
+PLACE = compose.Place(
+    province_center="Trung tâm Phục vụ hành chính công tỉnh Bắc Ninh",
+    ward_center="Trung tâm Phục vụ hành chính công xã An Lạc",
+)
 
 
 @dataclass
@@ -38,13 +41,14 @@ class FakeHit:
 class FakeResult:
     decision: str
     hits: list[FakeHit] = field(default_factory=list)
-    options: int = 0
+    choice_count: int = 0
 
 
-def search_returning(decision: str, *codes: str, options: int = 0):
+def search_returning(decision: str, *codes: str, choice_count: int = 0):
     def search(query: str) -> FakeResult:
         search.queries.append(query)
-        return FakeResult(decision, [FakeHit(c, f"title {c}") for c in codes], options)
+        return FakeResult(decision, [FakeHit(c, f"title {c}") for c in codes], choice_count)
+
     search.queries = []
     return search
 
@@ -98,17 +102,20 @@ def test_aspect_words_with_another_intent_still_search_for_a_new_procedure():
 
 
 def test_a_new_procedure_question_replaces_the_context():
-    route = route_turn("còn đăng ký kết hôn thì sao", "ask_procedure", "1.001193", None, None,
-                       search_returning("answer", "1.000894"))
+    route = route_turn(
+        "còn đăng ký kết hôn thì sao", "ask_procedure", "1.001193", None, None, search_returning("answer", "1.000894")
+    )
     assert (route.kind, route.code) == ("answer", "1.000894")
 
 
 def test_unclear_question_offers_choices_and_a_pick_answers_the_pending_aspect():
-    route = route_turn("đăng ký xe", "ask_procedure", None, None, None,
-                       search_returning("clarify", "a", "b", "c", "d", "e", "f"))
+    route = route_turn(
+        "đăng ký xe", "ask_procedure", None, None, None, search_returning("clarify", "a", "b", "c", "d", "e", "f")
+    )
     assert route.kind == "choices" and [c for c, _ in route.options] == ["a", "b", "c", "d", "e"]
-    picked = route_turn('/choose_procedure{"procedure_code": "b"}', "choose_procedure", None, "b", "fees",
-                        search_returning("no_answer"))
+    picked = route_turn(
+        '/choose_procedure{"procedure_code": "b"}', "choose_procedure", None, "b", "fees", search_returning("no_answer")
+    )
     assert (picked.kind, picked.code, picked.aspect) == ("answer", "b", "fees")
 
 
@@ -119,17 +126,35 @@ def test_only_aspect_words_without_context_search_nothing():
 
 
 def test_choices_offer_only_the_candidates_the_engine_found_close():
-    route = route_turn("cấp lại giấy", "ask_procedure", None, None, None,
-                       search_returning("clarify", "a", "b", "c", "d", "e", options=3))
+    route = route_turn(
+        "cấp lại giấy",
+        "ask_procedure",
+        None,
+        None,
+        None,
+        search_returning("clarify", "a", "b", "c", "d", "e", choice_count=3),
+    )
     assert [c for c, _ in route.options] == ["a", "b", "c"]
 
 
 def test_an_unsure_search_that_includes_the_procedure_in_context_stays_on_it():
-    route = route_turn("hết hạn rồi", "ask_procedure", "3.000347", None, None,
-                       search_returning("clarify", "1.002755", "1.014063", "3.000347", options=3))
+    route = route_turn(
+        "hết hạn rồi",
+        "ask_procedure",
+        "3.000347",
+        None,
+        None,
+        search_returning("clarify", "1.002755", "1.014063", "3.000347", choice_count=3),
+    )
     assert (route.kind, route.code) == ("answer", "3.000347")
-    other = route_turn("hết hạn rồi", "ask_procedure", "1.001193", None, None,
-                       search_returning("clarify", "1.002755", "1.014063", "3.000347", options=3))
+    other = route_turn(
+        "hết hạn rồi",
+        "ask_procedure",
+        "1.001193",
+        None,
+        None,
+        search_returning("clarify", "1.002755", "1.014063", "3.000347", choice_count=3),
+    )
     assert other.kind == "choices"
 
 
@@ -137,8 +162,14 @@ def test_an_aspect_question_while_choices_are_open_offers_them_again():
     offered = [("1.013831", "Đăng ký biến động"), ("1.012783", "Cấp đổi Giấy chứng nhận")]
     route = route_turn("phí bao nhiêu", "ask_aspect", None, None, None, search_returning("no_answer"), offered)
     assert (route.kind, route.aspect, route.options) == ("choices", "fees", offered)
-    picked = route_turn('/choose_procedure{"procedure_code": "1.012783"}', "choose_procedure", None, "1.012783",
-                        route.aspect, search_returning("no_answer"))  # fmt: skip
+    picked = route_turn(
+        '/choose_procedure{"procedure_code": "1.012783"}',
+        "choose_procedure",
+        None,
+        "1.012783",
+        route.aspect,
+        search_returning("no_answer"),
+    )
     assert (picked.code, picked.aspect) == ("1.012783", "fees")
 
 
@@ -149,10 +180,21 @@ def test_nothing_relevant_and_no_context_is_no_answer():
 
 def test_overview_in_vietnamese_cites_and_lists_structure():
     reply = compose.procedure_answer(BIRTH, "overview", "vi", PLACE)
-    assert reply.custom == {"type": "procedure", "code": "1.001193", "title": BIRTH.title,
-                            "aspect": "overview", "source_url": BIRTH.source_url}
-    for expected in ("1.001193", "☐ Tờ khai đăng ký khai sinh (1 bản chính)", "Miễn phí", "8.000 đồng",
-                     "xã An Lạc", BIRTH.source_url):
+    assert reply.custom == {
+        "type": "procedure",
+        "code": "1.001193",
+        "title": BIRTH.title,
+        "aspect": "overview",
+        "source_url": BIRTH.source_url,
+    }
+    for expected in (
+        "1.001193",
+        "☐ Tờ khai đăng ký khai sinh (1 bản chính)",
+        "Miễn phí",
+        "8.000 đồng",
+        "xã An Lạc",
+        BIRTH.source_url,
+    ):
         assert expected in reply.text
 
 
@@ -163,8 +205,9 @@ def test_fees_in_english_use_english_words_and_amounts():
     assert "Source:" in reply.text
 
 
-@pytest.mark.parametrize("aspect", ["overview", "documents", "fees", "processing_time", "where", "online",
-                                    "steps", "conditions", "result"])
+@pytest.mark.parametrize(
+    "aspect", ["overview", "documents", "fees", "processing_time", "where", "online", "steps", "conditions", "result"]
+)
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_every_aspect_renders_with_citation_even_for_a_bare_record(aspect, language):
     bare = Procedure(code="9.999999", title="Thủ tục thử", source_url="https://example.test/x")
@@ -175,8 +218,13 @@ def test_every_aspect_renders_with_citation_even_for_a_bare_record(aspect, langu
 
 def test_choices_carry_buttons_and_payload():
     reply = compose.choices([("a", "Thủ tục A"), ("b", "Thủ tục B")], "vi")
-    assert reply.custom == {"type": "choices", "options": [{"code": "a", "title": "Thủ tục A"},
-                                                           {"code": "b", "title": "Thủ tục B"}]}
+    assert reply.custom == {
+        "type": "choices",
+        "options": [
+            {"code": "a", "title": "Thủ tục A", "payload": '/choose_procedure{"procedure_code": "a"}'},
+            {"code": "b", "title": "Thủ tục B", "payload": '/choose_procedure{"procedure_code": "b"}'},
+        ],
+    }
     assert reply.buttons[1]["payload"] == '/choose_procedure{"procedure_code": "b"}'
 
 

@@ -1,4 +1,5 @@
 """The `knowledge` command through a real subprocess: build, search --jsonl, eval."""
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,14 @@ REPO = Path(__file__).resolve().parents[1]
 def knowledge(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "knowledge.cli", *args], input=stdin, capture_output=True, text=True,
-        cwd=REPO, env=env, timeout=900,
-    )  # fmt: skip
+        [sys.executable, "-m", "knowledge.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=900,
+    )
 
 
 def test_build_prints_a_summary_and_reuses_the_cache(curated_index: tuple[Path, BuildReport]) -> None:  # noqa: F811

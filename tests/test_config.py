@@ -1,5 +1,6 @@
 """Every URL a process uses is derived from the ports in one place (scripts/defaults.sh), so
 `RASA_PORT=6005 ACTIONS_PORT=6055 make run` talks only to its own stack."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,9 @@ from tests.conftest import REPO
 
 def config(**env: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.endswith(("_URL", "_PORT", "_ORIGINS"))}
-    out = subprocess.run(["make", "-s", "config"], cwd=REPO, env={**clean, **env}, capture_output=True, text=True,
-                         check=True, timeout=60)  # fmt: skip
+    out = subprocess.run(
+        ["make", "-s", "config"], cwd=REPO, env={**clean, **env}, capture_output=True, text=True, check=True, timeout=60
+    )
     return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
 
 

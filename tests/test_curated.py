@@ -1,4 +1,5 @@
 """Curated procedures: files load, carry a usable overlay, and agree with the real catalog."""
+
 from __future__ import annotations
 
 import gzip
@@ -153,9 +154,9 @@ def _real_channels(text: str) -> dict[str, list[int | None]]:
     matches = list(_ROW.finditer(text))
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        segment = text[m.end():end]
+        segment = text[m.end() : end]
         time = _TIME.match(segment)
-        rows.setdefault(_KINDS[m.group(1)], []).append(_real_fee(segment[time.end() if time else 0:]))
+        rows.setdefault(_KINDS[m.group(1)], []).append(_real_fee(segment[time.end() if time else 0 :]))
     return rows
 
 
@@ -207,7 +208,7 @@ _NAMES = re.compile(
 
 def _shingles(text: str, n: int = 10) -> set[str]:
     words = _NAMES.sub("#", fold(text).replace(",", " ").replace(".", " ")).split()
-    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 @pytest.mark.catalog

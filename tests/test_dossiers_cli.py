@@ -1,4 +1,5 @@
 """The ``dossiers`` command: demo data and file import, on a temp SQLite database."""
+
 from __future__ import annotations
 
 import json

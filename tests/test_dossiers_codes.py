@@ -1,4 +1,5 @@
 """Dossier code parsing, identity digits and masking (dossiers/codes.py)."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -18,8 +19,10 @@ from dossiers.codes import IDENTITY_DIGITS, extract_identity_digits, mask_name, 
         ("hồ sơ:G22.39-250915-0123.", "G22.39-250915-0123"),
         ("G22.39 – 250915 — 0123", "G22.39-250915-0123"),  # en/em dashes from phone keyboards
         ("Ｇ２２.３９－２５０９１５－０１２３", "G22.39-250915-0123"),  # full-width
-        ("https://dichvucong.bacninh.gov.vn/tra-cuu?ma_ho_so=000.00.31.H04-250714-0012&lang=vi",
-         "000.00.31.H04-250714-0012"),
+        (
+            "https://dichvucong.bacninh.gov.vn/tra-cuu?ma_ho_so=000.00.31.H04-250714-0012&lang=vi",
+            "000.00.31.H04-250714-0012",
+        ),
         ("quét QR: https://motcua.example.vn/hs?ma_ho_so=000.00.31.h04%2D250714%2D0012", "000.00.31.H04-250714-0012"),
         ("motcua.example.vn/tra-cuu?maHoSo=g22.39-250915-0123", "G22.39-250915-0123"),
         ("G22.39-240229-0001", "G22.39-240229-0001"),  # leap day
@@ -83,10 +86,20 @@ def test_extract_identity_digits(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        None, "", "1234", "12345", "1234567", "0912345678", "0912 345 678", "02712345678", "0271234567890",
+        None,
+        "",
+        "1234",
+        "12345",
+        "1234567",
+        "0912345678",
+        "0912 345 678",
+        "02712345678",
+        "0271234567890",
         "123456 và 654321",  # two candidates
         "CCCD 027123456789, 6 số cuối 111111",  # they disagree
-        "không nhớ", "12a456", "15-09-2025",
+        "không nhớ",
+        "12a456",
+        "15-09-2025",
     ],
 )
 def test_extract_identity_digits_rejects(text: str | None) -> None:

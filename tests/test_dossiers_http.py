@@ -1,5 +1,6 @@
 """HTTP backend against a real local server speaking the documented provincial API
 (stdlib http.server in a thread, on a free 127.0.0.1 port)."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from dossiers.db import ThrottleFailure, make_engine
 from dossiers.http_backend import HttpBackend, HttpConfig
-from dossiers.throttle import SqlThrottleStore, ThrottlePolicy
 from dossiers.model import BackendUnavailable, Dossier, Locked, NotFound
+from dossiers.throttle import SqlThrottleStore, ThrottlePolicy
 
 TOKEN = "test-token"
 CODE = "000.00.31.H04-250714-0012"
@@ -131,7 +132,9 @@ def test_verified_lookup_returns_masked_dossier(province: tuple[FakeProvince, st
     assert auth == f"Bearer {TOKEN}" and body == {"id_last6": "567962"}  # never the whole ID number
 
 
-def test_wrong_digits_and_unknown_code_are_both_not_found(province: tuple[FakeProvince, str], policy: ThrottlePolicy) -> None:
+def test_wrong_digits_and_unknown_code_are_both_not_found(
+    province: tuple[FakeProvince, str], policy: ThrottlePolicy
+) -> None:
     _, url = province
     backend = backend_for(url, policy)
     assert backend.lookup(CODE, "999999", "c2", "ip-2") == NotFound()

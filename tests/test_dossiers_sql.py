@@ -6,6 +6,7 @@ localhost port, stopped at the end. initdb refuses to run as root, so as root th
 runs as the existing ``postgres`` system user or, if there is none, a system user
 ``dossiers-pg`` created with useradd. Without the binaries that half is skipped.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -50,6 +51,7 @@ class FakeClock:
 
 # ---------------------------------------------------------------- PostgreSQL server
 
+
 def _pg_bindir() -> Path | None:
     candidates = [Path("/usr/lib/postgresql/15/bin")]
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -90,11 +92,14 @@ def pg_url() -> Iterator[str]:
         os.chown(home, as_user["user"], as_user["group"])
     data, port = home / "data", _free_port()
     run = {"check": True, "cwd": home, "capture_output": True, **as_user}
-    subprocess.run([bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                    "--locale=C", "--no-sync"], **run)
+    subprocess.run(
+        [bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+        **run,
+    )
     options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([bindir / "pg_ctl", "-D", data, "-l", home / "server.log", "-w", "-t", "60",
-                    "-o", options, "start"], **run)
+    subprocess.run(
+        [bindir / "pg_ctl", "-D", data, "-l", home / "server.log", "-w", "-t", "60", "-o", options, "start"], **run
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -115,6 +120,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 # ---------------------------------------------------------------- data helpers
+
 
 def record(code: str = "000.00.31.H04-250714-0012", id_number: str = "027095001234", **changes: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
@@ -141,6 +147,7 @@ def seed(engine: Engine, *records: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------- import
+
 
 def test_import_jsonl_keeps_good_rows_and_reports_bad_ones(engine: Engine, tmp_path: Path) -> None:
     lines = [
@@ -237,8 +244,13 @@ def test_sqlite_file_holds_no_clear_personal_data(tmp_path: Path) -> None:
     eng = make_engine(f"sqlite:///{db}")
     ids = [f"0270950{n:05d}" for n in range(40)]
     phones = [f"09{n:08d}" for n in range(40)]
-    seed(eng, *(record(f"G22.39-250714-{n:04d}", ids[n], applicant_phone=phones[n],
-                       applicant_name="Phạm Thị Xuân Quỳnh") for n in range(40)))
+    seed(
+        eng,
+        *(
+            record(f"G22.39-250714-{n:04d}", ids[n], applicant_phone=phones[n], applicant_name="Phạm Thị Xuân Quỳnh")
+            for n in range(40)
+        ),
+    )
     assert isinstance(SqlBackend(eng).lookup("G22.39-250714-0007", ids[7][-6:], "scan", "ip-scan"), Dossier)
     SqlBackend(eng).lookup("G22.39-250714-0008", "000000", "zalo:0912345678", "ip-hmac-7f3a")  # a failure row
     eng.dispose()
@@ -252,6 +264,7 @@ def test_sqlite_file_holds_no_clear_personal_data(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- lookup
+
 
 def test_lookup_happy_path_returns_masked_dossier(engine: Engine) -> None:
     seed(engine, record(fee_paid=True, status_code=5, supplement="Giấy chứng sinh"))
@@ -292,6 +305,7 @@ def test_whole_id_number_in_any_grouping_is_accepted(engine: Engine, typed: str)
 
 
 # ---------------------------------------------------------------- throttle
+
 
 def guess(backend: SqlBackend, n: int, client: str | None = "ip-A", code: str | None = None) -> object:
     """A wrong guess from a new conversation, on a code of its own unless given one."""

@@ -1,4 +1,5 @@
-"""Status texts (dossiers/status.yaml) and the overdue rule."""
+"""Status texts (answers/templates/{vi,en}/_dossier.j2) and the overdue rule (dossiers/status.py)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,8 +7,11 @@ from typing import Any
 
 import pytest
 
+from answers.compose import dossier_day, dossier_explanation, dossier_next_step, dossier_status_name
 from dossiers.model import Dossier
-from dossiers.status import all_statuses, explain, is_overdue, next_step, status_info
+from dossiers.status import STATUS_CODES, is_overdue
+
+explain, next_step = dossier_explanation, dossier_next_step
 
 NATIONAL_NAMES = {
     1: "Mới đăng ký",
@@ -41,13 +45,22 @@ def make(status: int, **changes: Any) -> Dossier:
 
 
 def test_ten_national_statuses_with_both_languages() -> None:
-    statuses = all_statuses()
-    assert [s.code for s in statuses] == list(range(1, 11))
-    assert {s.code: s.name_vi for s in statuses} == NATIONAL_NAMES
-    for s in statuses:
-        assert all([s.name_en, s.explain_vi, s.explain_en, s.next_vi, s.next_en])
+    assert list(STATUS_CODES) == list(range(1, 11))
+    assert {code: dossier_status_name(code, "vi") for code in STATUS_CODES} == NATIONAL_NAMES
+    for code in STATUS_CODES:
+        texts = [
+            dossier_status_name(code, "en"),
+            explain(make(code), "vi"),
+            explain(make(code), "en"),
+            next_step(make(code), "vi"),
+            next_step(make(code), "en"),
+        ]
+        assert all(texts)
+    assert len({dossier_status_name(code, "en") for code in STATUS_CODES}) == 10
     with pytest.raises(ValueError):
-        status_info(11)
+        dossier_status_name(11, "vi")
+    with pytest.raises(ValueError):
+        explain(make(1).model_copy(update={"status_code": 11}), "en")
 
 
 @pytest.mark.parametrize("code", range(1, 11))
@@ -75,6 +88,11 @@ def test_result_ready_says_where_and_when() -> None:
     vi = next_step(make(9, appointment_date="2025-07-20"), "vi")
     assert "Bộ phận Một cửa UBND phường Kinh Bắc" in vi and "20/07/2025" in vi
     assert "20 July 2025" in next_step(make(9, appointment_date="2025-07-20"), "en")
+
+
+def test_dates_are_written_the_way_each_language_does() -> None:
+    assert dossier_day(date(2025, 7, 5), "vi") == "05/07/2025"
+    assert dossier_day(date(2025, 12, 3), "en") == "3 December 2025"
 
 
 def test_is_overdue_only_while_the_administration_holds_it() -> None:

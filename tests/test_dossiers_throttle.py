@@ -1,4 +1,5 @@
 """The throttle's rules and arithmetic (dossiers/throttle.py), without a database."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -57,8 +58,9 @@ def test_100_addresses_need_more_than_a_year_for_one_hit() -> None:
 
 def test_more_addresses_or_looser_rules_mean_less_time() -> None:
     assert expected_days_to_first_hit(1000) < expected_days_to_first_hit(100) < expected_days_to_first_hit(10)
-    looser = ThrottleRules(client=Rule(free=3, first_delay=timedelta(seconds=30), max_delay=timedelta(hours=1),
-                                       max_failures=20))
+    looser = ThrottleRules(
+        client=Rule(free=3, first_delay=timedelta(seconds=30), max_delay=timedelta(hours=1), max_failures=20)
+    )
     assert expected_days_to_first_hit(100, looser) < expected_days_to_first_hit(100)
 
 

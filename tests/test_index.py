@@ -1,5 +1,6 @@
 """Build the default index (our curated procedures) with the real embedding model, then load
 and search it. Everything is built cold under pytest's tmp folder."""
+
 from __future__ import annotations
 
 import json
@@ -125,14 +126,13 @@ def test_reload_picks_up_a_new_build(embedder: SentenceTransformer, curated_inde
     before = kb.manifest["build_id"]
     build_index(index_dir, embedder=embedder, force=True)
     assert kb.reload_if_changed() is True and kb.manifest["build_id"] != before
-    assert kb.search("đăng ký kết hôn").hits and os.path.realpath(index_dir) == str(kb.engine.data.folder)
+    assert kb.search("đăng ký kết hôn").hits and os.path.realpath(index_dir) == str(kb.ranker.data.folder)
 
 
 def test_fast_query_embedding_matches_encode(kb: KnowledgeBase, embedder: SentenceTransformer) -> None:
-    import numpy as np
 
     for text in ("làm giấy khai sinh cho con", "renew a passport (hộ chiếu)"):
-        fast = kb.engine.embed_query(text)
+        fast = kb.ranker.embed_query(text)
         slow = embedder.encode([text], prompt_name="query", normalize_embeddings=True)
         assert fast.shape == (1, 384) and float((fast * slow).sum()) > 0.9999
 
@@ -140,23 +140,44 @@ def test_fast_query_embedding_matches_encode(kb: KnowledgeBase, embedder: Senten
 def test_bfloat16_query_model_ranks_like_float32(curated_index: tuple[Path, BuildReport], kb: KnowledgeBase) -> None:
     """The action server embeds queries with bfloat16 weights where the CPU has them natively:
     the vectors must stay within rounding of float32 and the answers must not change."""
-    from knowledge.embedding import bfloat16_layers
+    from knowledge.embedding.load import bfloat16_layers
 
     fast = KnowledgeBase(curated_index[0], embedder=bfloat16_layers(get_embedder()))
-    assert "torch.bfloat16" in {str(p.dtype) for p in fast.engine.embedder.parameters()}
-    queries = ["làm giấy khai sinh cho con", "dang ky ket hon can gi", "how to get a passport",
-               "cấp lại sổ đỏ bị mất", "đăng ký tạm trú", "chứng thực bản sao"]  # fmt: skip
+    assert "torch.bfloat16" in {str(p.dtype) for p in fast.ranker.embedder.parameters()}
+    queries = [
+        "làm giấy khai sinh cho con",
+        "dang ky ket hon can gi",
+        "how to get a passport",
+        "cấp lại sổ đỏ bị mất",
+        "đăng ký tạm trú",
+        "chứng thực bản sao",
+    ]
     for query in queries:
-        plan = kb.engine.plan(query)
-        cos = float((kb.engine.embed_query(plan.dense_text) @ fast.engine.embed_query(plan.dense_text).T).item())
+        plan = kb.ranker.plan(query)
+        cos = float((kb.ranker.embed_query(plan.dense_text) @ fast.ranker.embed_query(plan.dense_text).T).item())
         assert cos > 0.999, (query, cos)
         exact, quick = kb.search(query), fast.search(query)
         assert (quick.decision, [h.code for h in quick.hits[:3]]) == (exact.decision, [h.code for h in exact.hits[:3]])
 
 
 def test_query_dtype_setting() -> None:
-    from knowledge.search import query_dtype
+    from knowledge.embedding.load import query_dtype
 
-    assert query_dtype("float32") == "float32" and query_dtype("auto") in ("float32", "bfloat16")
+    assert query_dtype("float32") == "float32" and query_dtype("bfloat16") == "bfloat16"
     with pytest.raises(ValueError, match="KNOWLEDGE_QUERY_DTYPE"):
         query_dtype("int4")
+
+
+@pytest.mark.parametrize(
+    "avx512_bf16, amx, expected", [(True, False, "bfloat16"), (False, True, "bfloat16"), (False, False, "float32")]
+)
+def test_auto_query_dtype_is_bfloat16_only_where_the_cpu_computes_it(
+    monkeypatch: pytest.MonkeyPatch, avx512_bf16: bool, amx: bool, expected: str
+) -> None:
+    import torch
+
+    from knowledge.embedding.load import query_dtype
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert query_dtype("auto") == expected

@@ -1,4 +1,5 @@
 """Bắc Ninh wards after the 2025 merger, and finding them in citizen text."""
+
 from __future__ import annotations
 
 import csv

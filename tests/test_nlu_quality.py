@@ -1,5 +1,6 @@
 """Intent quality on the held-out split (tests/nlu/, never trained on), with `rasa test nlu`
 on the trained model: macro-F1 >= 0.95 overall and >= 0.93 on Vietnamese without diacritics."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import pytest
 import yaml
 
 from knowledge.text import fold
-
 from tests.conftest import rasa_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,10 +20,23 @@ MODEL = REPO / "models" / "assistant.tar.gz"
 
 def macro_f1(heldout: str, out: Path) -> float:
     subprocess.run(
-        [str(REPO / ".venv-rasa/bin/rasa"), "test", "nlu", "--nlu", f"tests/nlu/{heldout}", "--model", str(MODEL),
-         "--out", str(out), "--no-plot"],
-        cwd=REPO, env=rasa_env(out),
-        check=True, capture_output=True, timeout=600,
+        [
+            str(REPO / ".venv-rasa/bin/rasa"),
+            "test",
+            "nlu",
+            "--nlu",
+            f"tests/nlu/{heldout}",
+            "--model",
+            str(MODEL),
+            "--out",
+            str(out),
+            "--no-plot",
+        ],
+        cwd=REPO,
+        env=rasa_env(out),
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     return json.loads((out / "intent_report.json").read_text())["macro avg"]["f1-score"]
 

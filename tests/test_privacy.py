@@ -5,7 +5,8 @@ import logging
 import re
 import time
 import warnings
-from typing import Any, Iterator, List
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -41,9 +42,22 @@ def test_mask_text(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "secret",
     [
-        "001234567962", "001-234-567-891", "001 234 567 891", "0012.3456.7962", "001,234,567,962",
-        "001/234/567/962", "0912 345 680", "0912.345.680", "0912-345-680", "+84 912 345 680",
-        "84912345680", "(+84) 912345680", "+84-912-345-680", "(+84)912.345.680", "345678", "1234",
+        "001234567962",
+        "001-234-567-891",
+        "001 234 567 891",
+        "0012.3456.7962",
+        "001,234,567,962",
+        "001/234/567/962",
+        "0912 345 680",
+        "0912.345.680",
+        "0912-345-680",
+        "+84 912 345 680",
+        "84912345680",
+        "(+84) 912345680",
+        "+84-912-345-680",
+        "(+84)912.345.680",
+        "345678",
+        "1234",
     ],
 )
 @pytest.mark.parametrize("after", ["", ".", ",", ")", " nhé", "\n"])
@@ -60,15 +74,47 @@ def test_digits_glued_to_letters_are_masked(text: str) -> None:
 @pytest.mark.parametrize(
     "safe",
     [
-        "000.00.31.H04-250714-0012", "G22.39 - 250915 - 0123", "H04.12-250101-0001",
-        "1.001193", "2.000123",
-        "14/07/2025", "14-07-2025", "14.07.2025", "2025-07-14", "7/2025", "14/7",
-        "7:30", "17h30", "7:30–17:00", "7:30 - 11:30",
-        "50.000 đồng", "50000đ", "1.500.000 VND", "100000 vnđ", "50k", "1,5 triệu", "200 nghìn", "2 trieu",
-        "50.000", "1.500.000", "1,500,000",
-        "năm 2025", "nam 2025", "year 2024", "in 2024", "từ 2020", "đến 2025", "20 July 2025",
-        "1800 1096", "18001096", "1900.1234", "1900 123456",
-        "123/2015/NĐ-CP", "59/2014/QH13", "019d2bfc-d9d1-7475-8e58-1aa4479901eb", "15 - 20 ngày",
+        "000.00.31.H04-250714-0012",
+        "G22.39 - 250915 - 0123",
+        "H04.12-250101-0001",
+        "1.001193",
+        "2.000123",
+        "14/07/2025",
+        "14-07-2025",
+        "14.07.2025",
+        "2025-07-14",
+        "7/2025",
+        "14/7",
+        "7:30",
+        "17h30",
+        "7:30–17:00",
+        "7:30 - 11:30",
+        "50.000 đồng",
+        "50000đ",
+        "1.500.000 VND",
+        "100000 vnđ",
+        "50k",
+        "1,5 triệu",
+        "200 nghìn",
+        "2 trieu",
+        "50.000",
+        "1.500.000",
+        "1,500,000",
+        "năm 2025",
+        "nam 2025",
+        "year 2024",
+        "in 2024",
+        "từ 2020",
+        "đến 2025",
+        "20 July 2025",
+        "1800 1096",
+        "18001096",
+        "1900.1234",
+        "1900 123456",
+        "123/2015/NĐ-CP",
+        "59/2014/QH13",
+        "019d2bfc-d9d1-7475-8e58-1aa4479901eb",
+        "15 - 20 ngày",
     ],
 )
 def test_known_safe_shapes_are_kept(safe: str) -> None:
@@ -97,8 +143,14 @@ def test_safe_shapes_protect_only_themselves(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Email: an.nguyen@gmail.com", "AN.NGUYEN+hs@Gmail.COM", "x@sub.mail.example.com.vn", "hs_01@bacninh.gov.vn",
-     "liên hệ nguyễn.an@so.vn,", "a@b.vn+c@d.vn"],
+    [
+        "Email: an.nguyen@gmail.com",
+        "AN.NGUYEN+hs@Gmail.COM",
+        "x@sub.mail.example.com.vn",
+        "hs_01@bacninh.gov.vn",
+        "liên hệ nguyễn.an@so.vn,",
+        "a@b.vn+c@d.vn",
+    ],
 )
 def test_emails_are_masked_entirely(text: str) -> None:
     masked = mask_text(text).replace("Email:", "")
@@ -140,7 +192,11 @@ def test_capitalised_words_without_a_cue_are_kept(text: str) -> None:
     [
         "tên tôi là Nguyễn Văn An, sđt 0912 345 680, email an@gmail.com, cccd 001234567962.",
         "hồ sơ 000.00.31.H04-250714-0012 nộp ngày 14/07/2025, lệ phí 50.000 đồng",
-        "cccdH041900 đồng", "a@b.vn+c@d.vn", "họ tên: An8374", "Ann*1234", "",
+        "cccdH041900 đồng",
+        "a@b.vn+c@d.vn",
+        "họ tên: An8374",
+        "Ann*1234",
+        "",
     ],
 )
 def test_masking_is_idempotent(text: str) -> None:
@@ -162,8 +218,19 @@ def test_non_nfc_text_is_normalised_so_cues_match() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["1 " * 5000, "a@" * 3000, "tên tôi là " * 500, "1" * 100_000, "1." * 50_000, "a" * 100_000,
-     " " * 50_000 + "1", "năm " * 20_000, "A1." * 30_000, "0912345680@" * 5000, "000.00.31.H04-" * 5000],
+    [
+        "1 " * 5000,
+        "a@" * 3000,
+        "tên tôi là " * 500,
+        "1" * 100_000,
+        "1." * 50_000,
+        "a" * 100_000,
+        " " * 50_000 + "1",
+        "năm " * 20_000,
+        "A1." * 30_000,
+        "0912345680@" * 5000,
+        "000.00.31.H04-" * 5000,
+    ],
 )
 def test_adversarial_input_is_linear(text: str) -> None:
     start = time.perf_counter()
@@ -181,8 +248,11 @@ DENSE = (
 )
 
 
-@pytest.mark.parametrize("text", [("Tên tôi là Nguyễn Văn An, sđt 0912 345 680. " + QUESTION * 10)[:2000],
-                                  (DENSE * 20)[:2000]], ids=["question", "dense"])
+@pytest.mark.parametrize(
+    "text",
+    [("Tên tôi là Nguyễn Văn An, sđt 0912 345 680. " + QUESTION * 10)[:2000], (DENSE * 20)[:2000]],
+    ids=["question", "dense"],
+)
 def test_a_2000_character_message_takes_under_5_ms(text: str) -> None:
     assert len(text) == 2000
     best = min(_timed(mask_text, text) for _ in range(20))  # the best run: no scheduler noise
@@ -197,8 +267,10 @@ def _timed(function, argument) -> float:  # type: ignore[no-untyped-def]
 
 def test_mask_value_masks_strings_recursively_and_keeps_keys_and_scalars() -> None:
     value = {"0912345680": ["cccd 001234567962", {"n": 1234, "ok": True, "x": None}], "t": ("sdt 0912345680",)}
-    assert mask_value(value) == {"0912345680": ["cccd ************", {"n": 1234, "ok": True, "x": None}],
-                                 "t": ("sdt **********",)}
+    assert mask_value(value) == {
+        "0912345680": ["cccd ************", {"n": 1234, "ok": True, "x": None}],
+        "t": ("sdt **********",),
+    }
     assert mask_value(1234) == 1234 and mask_value(None) is None
 
 
@@ -235,8 +307,13 @@ def test_user_event_masks_every_entity_and_cleans_metadata() -> None:
             "intent_ranking": [{"name": "inform", "confidence": 0.9}],
             "metadata": {"client_key": "ab" * 16, "address": "1.2.3.4"},
             "entities": [
-                {"entity": "email", "value": "an@gmail.com", "start": 7, "end": 19,
-                 "extractor": "RegexEntityExtractor"},
+                {
+                    "entity": "email",
+                    "value": "an@gmail.com",
+                    "start": 7,
+                    "end": 19,
+                    "extractor": "RegexEntityExtractor",
+                },
                 {"entity": "anything", "value": {"raw": "0912345680"}},
                 {"entity": "procedure_code", "value": "1.001193"},
                 {"entity": "language", "value": "vi"},
@@ -248,8 +325,13 @@ def test_user_event_masks_every_entity_and_cleans_metadata() -> None:
     assert masked["metadata"] == {"assisted": True, "ui_language": "en"}
     assert masked["parse_data"]["metadata"] == {"client_key": "ab" * 16}
     entities = masked["parse_data"]["entities"]
-    assert entities[0] == {"entity": "email", "value": "***@***", "start": 7, "end": 19,
-                           "extractor": "RegexEntityExtractor"}
+    assert entities[0] == {
+        "entity": "email",
+        "value": "***@***",
+        "start": 7,
+        "end": 19,
+        "extractor": "RegexEntityExtractor",
+    }
     assert entities[1]["value"] == {"raw": "**********"}
     assert entities[2:] == event["parse_data"]["entities"][2:]
     assert masked["parse_data"]["intent"] == event["parse_data"]["intent"]
@@ -262,12 +344,17 @@ def test_identity_slot_is_masked_and_other_slots_pass_through_masking() -> None:
     assert mask_event({"event": "slot", "name": "identity_digits", "value": None})["value"] is None
     code = {"event": "slot", "name": "dossier_code", "value": "000.00.31.H04-250714-0012"}
     assert mask_event(code) == code
-    raw = {"event": "slot", "name": "dossier_code",
-           "value": "mã của tôi là 000.00.31.H04-250714-0012 số cccd 001234567962"}
+    raw = {
+        "event": "slot",
+        "name": "dossier_code",
+        "value": "mã của tôi là 000.00.31.H04-250714-0012 số cccd 001234567962",
+    }
     assert mask_event(raw)["value"] == "mã của tôi là 000.00.31.H04-250714-0012 số cccd ************"
-    kept = [{"event": "slot", "name": "candidates", "value": ["1.001193", "1.000656"]},
-            {"event": "slot", "name": "language", "value": "vi"},
-            {"event": "slot", "name": "procedure_code", "value": "1.001193"}]
+    kept = [
+        {"event": "slot", "name": "candidates", "value": ["1.001193", "1.000656"]},
+        {"event": "slot", "name": "language", "value": "vi"},
+        {"event": "slot", "name": "procedure_code", "value": "1.001193"},
+    ]
     assert [mask_event(e) for e in kept] == kept
     note = {"event": "slot", "name": "note", "value": {"a": ["0912345680"]}}
     assert mask_event(note)["value"] == {"a": ["**********"]}
@@ -281,7 +368,7 @@ BOT_TEXTS = [
     "• Trực tiếp: 20.000 đồng; thời hạn 7 ngày làm việc",
     "Để được cán bộ hỗ trợ trực tiếp, bạn gọi tổng đài 18001096 hoặc 1800 1096.\n"
     "Giờ làm việc: Thứ Hai – Thứ Sáu, 7:30–17:00.",
-    "Nguồn: Cổng Dịch vụ công quốc gia, thủ tục 1.001193 \"Đăng ký khai sinh\" — "
+    'Nguồn: Cổng Dịch vụ công quốc gia, thủ tục 1.001193 "Đăng ký khai sinh" — '
     "https://dichvucong.gov.vn/thu-tuc-hanh-chinh/019d2bfc-d9d1-7475-8e58-1aa4479901eb",
     "Căn cứ Luật Hộ tịch 60/2014/QH13 và Nghị định 123/2015/NĐ-CP; lệ phí 160.000 đồng/hộ chiếu, "
     "hết 31/12/2023, từ 01/7/2025 thời hạn 15 - 20 ngày.",
@@ -291,24 +378,45 @@ BOT_TEXTS = [
 
 @pytest.mark.parametrize("text", BOT_TEXTS)
 def test_bot_texts_survive_masking_unchanged(text: str) -> None:
-    custom = {"type": "dossier_status", "code": "000.00.31.H04-250714-0012", "appointment_date": "2025-07-20",
-              "overdue": True}
+    custom = {
+        "type": "dossier_status",
+        "code": "000.00.31.H04-250714-0012",
+        "appointment_date": "2025-07-20",
+        "overdue": True,
+    }
     buttons = [{"title": "Đăng ký khai sinh", "payload": '/choose_procedure{"procedure_code": "1.001193"}'}]
-    event = {"event": "bot", "text": text, "data": {"custom": custom, "buttons": buttons},
-             "metadata": {"utter_action": "action_lookup_dossier"}}
+    event = {
+        "event": "bot",
+        "text": text,
+        "data": {"custom": custom, "buttons": buttons},
+        "metadata": {"utter_action": "action_lookup_dossier"},
+    }
     assert mask_event(event) == event
 
 
 def test_bot_event_data_is_masked() -> None:
-    event = {"event": "bot", "text": "sđt 0912345680", "data": {"custom": {"phone": "0912345680"}},
-             "metadata": {"x": "a@b.vn"}}
-    assert mask_event(event) == {"event": "bot", "text": "sđt **********", "data": {"custom": {"phone": "**********"}},
-                                 "metadata": {"x": "***@***"}}
+    event = {
+        "event": "bot",
+        "text": "sđt 0912345680",
+        "data": {"custom": {"phone": "0912345680"}},
+        "metadata": {"x": "a@b.vn"},
+    }
+    assert mask_event(event) == {
+        "event": "bot",
+        "text": "sđt **********",
+        "data": {"custom": {"phone": "**********"}},
+        "metadata": {"x": "***@***"},
+    }
 
 
 def test_other_events_only_have_their_metadata_cleaned() -> None:
-    action = {"event": "action", "name": "action_lookup_dossier", "policy": "RulePolicy", "confidence": 1.0,
-              "metadata": {"model_id": "x", "assisted": False}}
+    action = {
+        "event": "action",
+        "name": "action_lookup_dossier",
+        "policy": "RulePolicy",
+        "confidence": 1.0,
+        "metadata": {"model_id": "x", "assisted": False},
+    }
     assert mask_event(action) == {**action, "metadata": {"assisted": False}}
     session = {"event": "session_started", "metadata": {"phone": "0912345680"}}
     assert mask_event(session) == {"event": "session_started", "metadata": {}}
@@ -380,7 +488,7 @@ def test_log_messages_are_cut_and_bad_records_withheld(masked_log: tuple[logging
 
 
 def test_warnings_are_masked() -> None:
-    seen: List[tuple[str, Any]] = []
+    seen: list[tuple[str, Any]] = []
     original, factory = warnings.showwarning, logging.getLogRecordFactory()
 
     def record(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
@@ -392,7 +500,11 @@ def test_warnings_are_masked() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             # What Rasa's RegexMessageHandler reports for a malformed "/intent{...}" message.
-            warnings.warn("Failed to parse arguments in line '/greet số 001234567962.'. Failed to decode", UserWarning)
+            warnings.warn(
+                "Failed to parse arguments in line '/greet số 001234567962.'. Failed to decode",
+                UserWarning,
+                stacklevel=2,
+            )
         warnings.showwarning("sđt 0912345680", UserWarning, "x.py", 1, None, "phone = '0912 345 680'")
     finally:
         warnings.showwarning = original
@@ -410,7 +522,7 @@ def test_captured_warnings_are_masked_as_log_records(masked_log: tuple[logging.L
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            warnings.warn("cccd 001234567962", UserWarning)
+            warnings.warn("cccd 001234567962", UserWarning, stacklevel=2)
     finally:
         logging.captureWarnings(False)
         captured.removeHandler(handler)

@@ -4,13 +4,14 @@ in Vietnamese (and some English) sentences, and the safe shapes that must surviv
 Each test draws its cases from `random.Random(seed)`, so a failure names its seed and case
 and can be replayed. (hypothesis is not installed in .venv; these loops stand in for it.)
 """
+
 from __future__ import annotations
 
 import random
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from typing import Callable, Iterator, List, Tuple
 
 import pytest
 
@@ -25,8 +26,9 @@ SEEDS = (11, 2025, 7777)
 
 def strip_accents(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
-    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", text)
-                                                if not unicodedata.combining(c)))
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    )
 
 
 ID_SENTENCES = [
@@ -52,13 +54,13 @@ PHONE_SENTENCES = [
 AFTER = ["", ".", ",", ")", " ", " nhé", " thì sao", "\n", "?"]
 
 
-def sentence(rng: random.Random, templates: List[Tuple[str, str]]) -> Tuple[str, str]:
+def sentence(rng: random.Random, templates: list[tuple[str, str]]) -> tuple[str, str]:
     before, after = rng.choice(templates)
     if rng.random() < 0.4:
         before, after = strip_accents(before), strip_accents(after)
     if rng.random() < 0.2:
         before = before.upper()
-    return before, rng.choice(AFTER) if not after else after
+    return before, after if after else rng.choice(AFTER)
 
 
 # ---------------------------------------------------------------------------------------
@@ -72,10 +74,10 @@ def id_number(rng: random.Random) -> str:
     return f"{rng.randint(1, 96):03d}" + "".join(rng.choice("0123456789") for _ in range(9))
 
 
-def grouped(rng: random.Random, digits: str, sizes: Tuple[int, ...]) -> str:
+def grouped(rng: random.Random, digits: str, sizes: tuple[int, ...]) -> str:
     groups, at = [], 0
     for size in sizes:
-        groups.append(digits[at:at + size])
+        groups.append(digits[at : at + size])
         at += size
     mixed = rng.random() < 0.3
     separator = rng.choice(SEPARATORS[:4])
@@ -98,10 +100,10 @@ def phone_number(rng: random.Random) -> str:
     return form + grouped_with(national, sizes, separator)
 
 
-def grouped_with(digits: str, sizes: Tuple[int, ...], separator: str) -> str:
+def grouped_with(digits: str, sizes: tuple[int, ...], separator: str) -> str:
     groups, at = [], 0
     for size in sizes:
-        groups.append(digits[at:at + size])
+        groups.append(digits[at : at + size])
         at += size
     return separator.join(groups)
 
@@ -112,7 +114,7 @@ def starred(text: str) -> str:
 
 def digit_runs(text: str, length: int = 4) -> set[str]:
     digits = re.sub(r"\D", "", text)
-    return {digits[i:i + length] for i in range(len(digits) - length + 1)}
+    return {digits[i : i + length] for i in range(len(digits) - length + 1)}
 
 
 def survivors(secret: str, masked: str) -> set[str]:
@@ -123,7 +125,7 @@ def survivors(secret: str, masked: str) -> set[str]:
     return found
 
 
-def generated(seed: int, make: Callable[[random.Random], Tuple[str, ...]]) -> Iterator[Tuple[str, ...]]:
+def generated(seed: int, make: Callable[[random.Random], tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
     rng = random.Random(seed)
     for _ in range(CASES):
         yield make(rng)
@@ -131,7 +133,7 @@ def generated(seed: int, make: Callable[[random.Random], Tuple[str, ...]]) -> It
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_id_numbers_in_every_grouping_lose_every_digit(seed: int) -> None:
-    def make(rng: random.Random) -> Tuple[str, str, str]:
+    def make(rng: random.Random) -> tuple[str, str, str]:
         before, after = sentence(rng, ID_SENTENCES)
         return before, grouped(rng, id_number(rng), rng.choice(ID_GROUPINGS)), after
 
@@ -142,7 +144,7 @@ def test_id_numbers_in_every_grouping_lose_every_digit(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_phone_numbers_in_every_form_lose_every_digit(seed: int) -> None:
-    def make(rng: random.Random) -> Tuple[str, str, str]:
+    def make(rng: random.Random) -> tuple[str, str, str]:
         before, after = sentence(rng, PHONE_SENTENCES)
         return before, phone_number(rng), after
 
@@ -153,7 +155,7 @@ def test_phone_numbers_in_every_form_lose_every_digit(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_short_id_tails_are_masked(seed: int) -> None:
-    def make(rng: random.Random) -> Tuple[str, str, str]:
+    def make(rng: random.Random) -> tuple[str, str, str]:
         before, after = sentence(rng, ID_SENTENCES)
         return before, "".join(rng.choice("0123456789") for _ in range(rng.choice([4, 6]))), after
 
@@ -167,8 +169,15 @@ def test_short_id_tails_are_masked(seed: int) -> None:
 # Emails
 
 TLDS = [".vn", ".com", ".com.vn", ".gov.vn", ".edu.vn", ".org", ".net", ".io"]
-EMAIL_SENTENCES = [("Email của tôi là ", ""), ("email: ", "."), ("(", ")"), ("gửi về ", ", cảm ơn"),
-                   ("mail toi la ", " nhe"), ("Contact: ", "\nthanks"), ("Liên hệ ", " hoặc gọi tổng đài")]
+EMAIL_SENTENCES = [
+    ("Email của tôi là ", ""),
+    ("email: ", "."),
+    ("(", ")"),
+    ("gửi về ", ", cảm ơn"),
+    ("mail toi la ", " nhe"),
+    ("Contact: ", "\nthanks"),
+    ("Liên hệ ", " hoặc gọi tổng đài"),
+]
 
 
 def email(rng: random.Random) -> str:
@@ -185,7 +194,7 @@ def email(rng: random.Random) -> str:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_emails_of_random_shapes_are_masked_entirely(seed: int) -> None:
-    def make(rng: random.Random) -> Tuple[str, str, str]:
+    def make(rng: random.Random) -> tuple[str, str, str]:
         before, after = rng.choice(EMAIL_SENTENCES)
         return before, email(rng), after
 
@@ -197,32 +206,142 @@ def test_emails_of_random_shapes_are_masked_entirely(seed: int) -> None:
 # ---------------------------------------------------------------------------------------
 # Names
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
-          "Ngô", "Dương", "Lý", "Trịnh", "Đinh", "Lâm", "Mai", "Tạ", "Cao"]
-MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Ngọc", "Thanh", "Hoàng", "Quốc", "Thu", "Xuân", "Gia", "Bảo", "Hữu",
-          "Kim", "Thế", "Đình", "Công", "Như", "Quỳnh", "Mạnh"]
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Trịnh",
+    "Đinh",
+    "Lâm",
+    "Mai",
+    "Tạ",
+    "Cao",
+]
+MIDDLE = [
+    "Văn",
+    "Thị",
+    "Đức",
+    "Minh",
+    "Ngọc",
+    "Thanh",
+    "Hoàng",
+    "Quốc",
+    "Thu",
+    "Xuân",
+    "Gia",
+    "Bảo",
+    "Hữu",
+    "Kim",
+    "Thế",
+    "Đình",
+    "Công",
+    "Như",
+    "Quỳnh",
+    "Mạnh",
+]
 # Given names include ones that are also words ("Nam", "Tú", "Tài", "Hiền", "Lâm", "Minh"):
 # the name cut-off words are chosen not to collide with them, with or without accents.
-GIVEN = ["An", "Anh", "Bình", "Chi", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hiếu", "Hoa", "Hùng", "Hương",
-         "Khánh", "Lan", "Linh", "Long", "Minh", "Nam", "Ngọc", "Nhung", "Phương", "Quân", "Sơn", "Tâm",
-         "Thảo", "Trang", "Tuấn", "Vy", "Yến", "Tú", "Tài", "Hiền", "Lâm", "Đăng", "Thắng", "Quế", "Năm"]
+GIVEN = [
+    "An",
+    "Anh",
+    "Bình",
+    "Chi",
+    "Cường",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hiếu",
+    "Hoa",
+    "Hùng",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Long",
+    "Minh",
+    "Nam",
+    "Ngọc",
+    "Nhung",
+    "Phương",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Vy",
+    "Yến",
+    "Tú",
+    "Tài",
+    "Hiền",
+    "Lâm",
+    "Đăng",
+    "Thắng",
+    "Quế",
+    "Năm",
+]
 ENGLISH = ["John", "Mary", "Smith", "Jane", "Peter", "Nguyen", "Tran", "Anna", "O'Brien", "Lee"]
-CUES = ["tên tôi là", "tôi tên là", "tôi tên", "tên là", "tên mình là", "mình tên là", "em tên là", "họ tên",
-        "họ và tên", "họ tên:", "tên:", "người nộp:", "Họ và tên người nộp:", "tên của tôi là", "tên em là"]
+CUES = [
+    "tên tôi là",
+    "tôi tên là",
+    "tôi tên",
+    "tên là",
+    "tên mình là",
+    "mình tên là",
+    "em tên là",
+    "họ tên",
+    "họ và tên",
+    "họ tên:",
+    "tên:",
+    "người nộp:",
+    "Họ và tên người nộp:",
+    "tên của tôi là",
+    "tên em là",
+]
 ENGLISH_CUES = ["my name is", "name:", "i am called", "full name", "Full name:", "My name's"]
-NAME_ENDINGS = ["", ",", ".", "!", " muốn hỏi về khai sinh", " cần làm hộ chiếu", " hỏi chút", " ở Bắc Ninh",
-                " sinh năm 1990", ", số cccd 001234567962", " số 0912345680", "\nxin cảm ơn", " và con tôi",
-                " muon hoi", " can lam gi", " (người nộp)", " 123"]
+NAME_ENDINGS = [
+    "",
+    ",",
+    ".",
+    "!",
+    " muốn hỏi về khai sinh",
+    " cần làm hộ chiếu",
+    " hỏi chút",
+    " ở Bắc Ninh",
+    " sinh năm 1990",
+    ", số cccd 001234567962",
+    " số 0912345680",
+    "\nxin cảm ơn",
+    " và con tôi",
+    " muon hoi",
+    " can lam gi",
+    " (người nộp)",
+    " 123",
+]
 ENGLISH_ENDINGS = ["", ",", ".", " and I want a passport", " from Bac Ninh", " need help", "\nthanks"]
 OPENINGS = ["", "Chào bạn, ", "Xin chào. ", "Dạ ", "hello, "]
 
 
-def name_words(rng: random.Random) -> List[str]:
+def name_words(rng: random.Random) -> list[str]:
     words = [rng.choice(FAMILY)] + [rng.choice(MIDDLE) for _ in range(rng.randint(0, 2))] + [rng.choice(GIVEN)]
     return words[: rng.randint(1, 5)] if rng.random() < 0.2 else words
 
 
-def cased(rng: random.Random, words: List[str]) -> List[str]:
+def cased(rng: random.Random, words: list[str]) -> list[str]:
     style = rng.random()
     if style < 0.2:
         return [w.upper() for w in words]
@@ -231,13 +350,13 @@ def cased(rng: random.Random, words: List[str]) -> List[str]:
     return words
 
 
-def mask_name(words: List[str]) -> str:
+def mask_name(words: list[str]) -> str:
     return " ".join(w[0] + "*" * (len(w) - 1) for w in words)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_names_after_a_cue_keep_only_first_letters(seed: int) -> None:
-    def make(rng: random.Random) -> Tuple[str, str, str, str]:
+    def make(rng: random.Random) -> tuple[str, str, str, str]:
         english = rng.random() < 0.2
         cue = rng.choice(ENGLISH_CUES if english else CUES)
         words = [rng.choice(ENGLISH) for _ in range(rng.randint(1, 3))] if english else name_words(rng)
@@ -253,7 +372,7 @@ def test_names_after_a_cue_keep_only_first_letters(seed: int) -> None:
         masked = mask_text(text)
         expected_ending = mask_text(ending)  # the ending has numbers of its own
         assert masked == before + gap + mask_name(name.split()) + expected_ending, (text, masked)
-        where = masked[len(before + gap):len(before + gap + name)]  # masking keeps the length of a name
+        where = masked[len(before + gap) : len(before + gap + name)]  # masking keeps the length of a name
         assert not any(len(word) > 1 and word in where for word in name.split()), (text, masked)
 
 
@@ -276,13 +395,15 @@ def real_day(rng: random.Random) -> date:
 
 def agency(rng: random.Random) -> str:
     letter = rng.choice("ABCDEFGHKLMNPQSTUVXYZ")
-    return rng.choice([
-        f"000.00.{rng.randint(1, 99):02d}.{letter}{rng.randint(1, 99):02d}",
-        f"{letter}{rng.randint(1, 99):02d}.{rng.randint(1, 99):02d}",
-        f"{letter}{rng.randint(1, 99):02d}.{rng.randint(1, 99):02d}.{rng.randint(1, 99):02d}",
-        f"{letter}{rng.randint(1, 9)}",
-        f"{rng.randint(0, 999):03d}.{rng.randint(0, 99):02d}.{letter}{letter}",
-    ])
+    return rng.choice(
+        [
+            f"000.00.{rng.randint(1, 99):02d}.{letter}{rng.randint(1, 99):02d}",
+            f"{letter}{rng.randint(1, 99):02d}.{rng.randint(1, 99):02d}",
+            f"{letter}{rng.randint(1, 99):02d}.{rng.randint(1, 99):02d}.{rng.randint(1, 99):02d}",
+            f"{letter}{rng.randint(1, 9)}",
+            f"{rng.randint(0, 999):03d}.{rng.randint(0, 99):02d}.{letter}{letter}",
+        ]
+    )
 
 
 def dossier_code(rng: random.Random) -> str:
@@ -292,48 +413,80 @@ def dossier_code(rng: random.Random) -> str:
 
 def a_date(rng: random.Random) -> str:
     day = real_day(rng)
-    return rng.choice([
-        f"{day:%d/%m/%Y}", f"{day.day}/{day.month}/{day.year}", f"{day:%d-%m-%Y}", f"{day:%d.%m.%Y}",
-        f"{day:%Y-%m-%d}", f"{day.month}/{day.year}", f"{day.day}/{day.month}", f"{day:%d/%m}",
-    ])
+    return rng.choice(
+        [
+            f"{day:%d/%m/%Y}",
+            f"{day.day}/{day.month}/{day.year}",
+            f"{day:%d-%m-%Y}",
+            f"{day:%d.%m.%Y}",
+            f"{day:%Y-%m-%d}",
+            f"{day.month}/{day.year}",
+            f"{day.day}/{day.month}",
+            f"{day:%d/%m}",
+        ]
+    )
 
 
 def a_fee(rng: random.Random) -> str:
     thousands = rng.choice([5, 10, 20, 25, 50, 100, 160, 200, 320, 500, 1500])
     grouped_dots = f"{thousands * 1000:,}".replace(",", ".")
-    return rng.choice([
-        f"{grouped_dots} đồng", f"{grouped_dots}đ", f"{grouped_dots} VND", f"{thousands * 1000} vnđ",
-        f"{thousands * 1000}đ", f"{thousands}k", f"{rng.randint(1, 9)},5 triệu", f"{thousands} nghìn",
-        f"{rng.randint(1, 9)} trieu", f"{thousands * 1000:,} VND", grouped_dots,
-    ])
+    return rng.choice(
+        [
+            f"{grouped_dots} đồng",
+            f"{grouped_dots}đ",
+            f"{grouped_dots} VND",
+            f"{thousands * 1000} vnđ",
+            f"{thousands * 1000}đ",
+            f"{thousands}k",
+            f"{rng.randint(1, 9)},5 triệu",
+            f"{thousands} nghìn",
+            f"{rng.randint(1, 9)} trieu",
+            f"{thousands * 1000:,} VND",
+            grouped_dots,
+        ]
+    )
 
 
 def a_time(rng: random.Random) -> str:
     hour, minute = rng.randint(0, 23), rng.choice([0, 15, 30, 45])
-    return rng.choice([f"{hour}:{minute:02d}", f"{hour:02d}:{minute:02d}", f"{hour}h{minute:02d}",
-                       f"{hour}:{minute:02d}–{min(hour + 4, 23)}:{minute:02d}"])
+    return rng.choice(
+        [
+            f"{hour}:{minute:02d}",
+            f"{hour:02d}:{minute:02d}",
+            f"{hour}h{minute:02d}",
+            f"{hour}:{minute:02d}–{min(hour + 4, 23)}:{minute:02d}",
+        ]
+    )
 
 
-SAFE_MAKERS: List[Callable[[random.Random], str]] = [
+SAFE_MAKERS: list[Callable[[random.Random], str]] = [
     dossier_code,
     lambda rng: f"{rng.randint(1, 3)}.{rng.randint(0, 999999):06d}",
     a_date,
     a_fee,
     a_time,
-    lambda rng: rng.choice(["1800 1096", "18001096", f"1900.{rng.randint(0, 9999):04d}",
-                            f"1800 {rng.randint(0, 999999):06d}"]),
+    lambda rng: rng.choice(
+        ["1800 1096", "18001096", f"1900.{rng.randint(0, 9999):04d}", f"1800 {rng.randint(0, 999999):06d}"]
+    ),
     lambda rng: f"{rng.choice(['năm', 'nam', 'Năm', 'in', 'từ', 'đến'])} {rng.randint(1900, 2099)}",
     lambda rng: f"{rng.randint(1, 999)}/{rng.randint(1990, 2025)}/{rng.choice(['NĐ-CP', 'TT-BTP', 'QH13', 'QĐ-UBND'])}",
 ]
 SAFE_SENTENCES = [
-    ("Hồ sơ ", " của tôi"), ("Mã: ", ""), ("(", ")"), ("thủ tục ", ", giúp mình"), ("", "."), ("ngày ", " nhé"),
-    ("lệ phí ", "?"), ("Tổng đài ", " hỗ trợ"), ("theo ", "\n"),
+    ("Hồ sơ ", " của tôi"),
+    ("Mã: ", ""),
+    ("(", ")"),
+    ("thủ tục ", ", giúp mình"),
+    ("", "."),
+    ("ngày ", " nhé"),
+    ("lệ phí ", "?"),
+    ("Tổng đài ", " hỗ trợ"),
+    ("theo ", "\n"),
 ]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_safe_shapes_survive_alone_and_next_to_personal_numbers(seed: int) -> None:
-    def make(rng: random.Random) -> Tuple[str, str, str, str]:
+    def make(rng: random.Random) -> tuple[str, str, str, str]:
         before, after = rng.choice(SAFE_SENTENCES)
         secret = rng.choice([phone_number, lambda r: grouped(r, id_number(r), rng.choice(ID_GROUPINGS))])(rng)
         return before, rng.choice(SAFE_MAKERS)(rng), after, secret
@@ -351,12 +504,14 @@ def test_safe_shapes_survive_alone_and_next_to_personal_numbers(seed: int) -> No
 def test_strong_safe_shapes_survive_with_a_personal_number_one_space_away(seed: int) -> None:
     strong = [dossier_code, SAFE_MAKERS[1], lambda rng: f"{real_day(rng):%d/%m/%Y}"]
 
-    def make(rng: random.Random) -> Tuple[str, str]:
+    def make(rng: random.Random) -> tuple[str, str]:
         return rng.choice(strong)(rng), phone_number(rng)
 
     for safe, secret in generated(seed, make):
-        for text, expected in ((f"{safe} {secret}", f"{safe} {starred(secret)}"),
-                               (f"{secret} {safe}", f"{starred(secret)} {safe}")):
+        for text, expected in (
+            (f"{safe} {secret}", f"{safe} {starred(secret)}"),
+            (f"{secret} {safe}", f"{starred(secret)} {safe}"),
+        ):
             assert mask_text(text) == expected, text
 
 
@@ -408,8 +563,27 @@ def test_whole_messages_keep_no_secret_and_every_safe_shape(seed: int) -> None:
 def test_random_noise_is_masked_idempotently_and_never_raises(seed: int) -> None:
     rng = random.Random(seed)
     atoms = list("0123456789 .,-/:()+*@h\n\t") + [
-        "năm ", "tên tôi là ", "họ tên: ", "Nguyễn", " đồng", "k", "1800", "H04", "a@b.vn", "–", "July ",
-        "NĐ-CP", "Đ", "2025", "muốn", "-250714-", "000.00.31.", "e\u0302", "\ud800", "\x00", "my name is ",
+        "năm ",
+        "tên tôi là ",
+        "họ tên: ",
+        "Nguyễn",
+        " đồng",
+        "k",
+        "1800",
+        "H04",
+        "a@b.vn",
+        "–",
+        "July ",
+        "NĐ-CP",
+        "Đ",
+        "2025",
+        "muốn",
+        "-250714-",
+        "000.00.31.",
+        "e\u0302",
+        "\ud800",
+        "\x00",
+        "my name is ",
     ]
     for _ in range(CASES * 3):
         text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 30)))

@@ -1,4 +1,5 @@
 """`rasa data validate` on our domain and data, run with the real Rasa 3.6 (Python 3.10 env)."""
+
 from __future__ import annotations
 
 import re
@@ -23,15 +24,29 @@ USED_BY_ACTIONS_OR_FORMS = {
 
 def test_rasa_data_validate_is_clean(tmp_path):
     result = subprocess.run(
-        [str(REPO / ".venv-rasa/bin/rasa"), "data", "validate", "--domain", "bot/domain", "--data", "data",
-         "--config", "config.yml"],
-        cwd=REPO, env=rasa_env(tmp_path), capture_output=True, text=True, timeout=300,
+        [
+            str(REPO / ".venv-rasa/bin/rasa"),
+            "data",
+            "validate",
+            "--domain",
+            "bot/domain",
+            "--data",
+            "data",
+            "--config",
+            "config.yml",
+        ],
+        cwd=REPO,
+        env=rasa_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     warnings = re.findall(r"UserWarning: (.+)", output)
     unexpected = [
-        w for w in warnings
+        w
+        for w in warnings
         if not any(f"'{name}' is not used in any story or rule" in w for name in USED_BY_ACTIONS_OR_FORMS)
     ]
     assert not unexpected, unexpected

@@ -4,6 +4,7 @@ The index is built cold under tmp (a few minutes on two cores). Overlay texts th
 question are left out of it (`holdout`), so the figures measure retrieval, not recall of our
 own example questions.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_decision_targets(outcomes: list[Outcome]) -> None:
 
 
 def test_vague_questions_are_asked_back(outcomes: list[Outcome]) -> None:
-    """"chứng thực", "đăng ký xe", "insurance": offer the family, do not pick one."""
+    """ "chứng thực", "đăng ký xe", "insurance": offer the family, do not pick one."""
     vague = metrics(outcomes)["vague"]
     assert vague["n"] >= 40
     assert vague["answered"] <= 0.10, vague

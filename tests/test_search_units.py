@@ -1,4 +1,5 @@
 """Unit tests of the retrieval pieces on small hand-made data (no model, no catalog)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,15 +8,23 @@ import numpy as np
 import pytest
 
 from knowledge.analysis import (
-    clauses, foreign_ratio, has_diacritics, is_vietnamese_syllable, lexical_terms, query_terms, syllables,
-)  # fmt: skip
+    clauses,
+    foreign_ratio,
+    has_diacritics,
+    is_vietnamese_syllable,
+    lexical_terms,
+    query_terms,
+    syllables,
+)
 from knowledge.chunks import DENSE_KINDS, SEPARATOR, procedure_chunks
 from knowledge.diacritics import DiacriticRestorer
 from knowledge.evaluate import Outcome, Question, calibrate, metrics, redecide
 from knowledge.glossary import Glossary, load_glossary
 from knowledge.index import EmbeddingCache, without_copies
 from knowledge.model import Channel, Document, Overlay, Procedure
-from knowledge.search import SIGNALS, DecisionModel, Features, RankParams, _split_at, fuse
+from knowledge.search import SIGNALS, DecisionModel, Features, RankParams, fuse
+from knowledge.search.plan import split_at
+from knowledge.search.rows import group_starts
 
 # --------------------------------------------------------------------------- analysis
 
@@ -136,19 +145,25 @@ def test_restorer_ignores_unaccented_training_text(tmp_path: Path) -> None:
 
 def _procedure(code: str = "1.000001", **overlay: object) -> Procedure:
     return Procedure(
-        code=code, title="Thủ tục đăng ký khai sinh", levels=["commune"], field="Hộ tịch",
+        code=code,
+        title="Thủ tục đăng ký khai sinh",
+        levels=["commune"],
+        field="Hộ tịch",
         channels=[Channel(kind="in_person", time_limit="1 ngày", fee="Miễn phí", fee_vnd=0)],
         documents=[Document(name="Tờ khai đăng ký khai sinh"), Document(name="Giấy chứng sinh")],
-        steps=["Nộp hồ sơ", "Nhận kết quả"], conditions="Trong 60 ngày kể từ ngày sinh",
+        steps=["Nộp hồ sơ", "Nhận kết quả"],
+        conditions="Trong 60 ngày kể từ ngày sinh",
         overlay=Overlay(**overlay),  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
 
 
 def test_chunks_per_section_carry_their_heading() -> None:
     p = _procedure(
-        aliases=["làm giấy khai sinh"], questions_vi=["khai sinh cần gì"], title_en="Birth registration",
+        aliases=["làm giấy khai sinh"],
+        questions_vi=["khai sinh cần gì"],
+        title_en="Birth registration",
         summary_vi="Làm giấy khai sinh cho trẻ mới sinh.",
-    )  # fmt: skip
+    )
     chunks = procedure_chunks(p)
     kinds = [c.kind for c in chunks]
     assert kinds == ["overview", "alias", "question", "summary", "english", "documents", "fees", "steps", "conditions"]
@@ -187,10 +202,14 @@ def _features(dense: list[float], level: list[float], **kw: list[float]) -> Feat
     n = len(dense)
     zeros = np.zeros(n)
     return Features(
-        dense=np.array(dense), bm25=np.array(kw.get("bm25", zeros)), cover_name=np.array(kw.get("cover_name", zeros)),
-        cover_all=np.array(kw.get("cover_all", zeros)), prior_level=np.array(level), prior_curated=zeros,
+        dense=np.array(dense),
+        bm25=np.array(kw.get("bm25", zeros)),
+        cover_name=np.array(kw.get("cover_name", zeros)),
+        cover_all=np.array(kw.get("cover_all", zeros)),
+        prior_level=np.array(level),
+        prior_curated=zeros,
         title_cover=np.array(kw.get("title_cover", zeros)),
-    )  # fmt: skip
+    )
 
 
 def test_fusion_weights_and_level_tie_break() -> None:
@@ -220,8 +239,8 @@ def test_decision_answer_clarify_no_answer() -> None:
     m = _model()
     assert m.decide(_signals(3.0), [3.0, 2.0]) == ("answer", 1)
     assert m.decide(_signals(0.5), [0.5, 0.4]) == ("no_answer", 0)
-    decision, options = m.decide(_signals(1.5), [1.5, 1.45, 1.41, 1.2, 1.0, 0.9])
-    assert decision == "clarify" and options == 3
+    decision, choice_count = m.decide(_signals(1.5), [1.5, 1.45, 1.41, 1.2, 1.0, 0.9])
+    assert decision == "clarify" and choice_count == 3
     assert m.decide(_signals(1.5), [1.5, 0.2])[1] == 2  # clarify always offers at least two
     assert m.decide(_signals(3.0), []) == ("no_answer", 0)
 
@@ -253,19 +272,17 @@ def test_calibration_separates_in_scope_from_out_of_scope() -> None:
 
 def test_split_at_drops_phrases_and_cuts_clauses() -> None:
     parts = [["kết", "hôn", "mất", "bao", "lâu", "ở", "đâu"]]
-    assert _split_at(parts, {("mat", "bao", "lau")}) == [["kết", "hôn"], ["ở", "đâu"]]
-    assert _split_at(parts, set()) == parts
+    assert split_at(parts, {("mat", "bao", "lau")}) == [["kết", "hôn"], ["ở", "đâu"]]
+    assert split_at(parts, set()) == parts
 
 
 def test_group_starts_allow_the_fast_per_procedure_max() -> None:
-    from knowledge.search import _group_starts
-
     procedure = np.array([0, 0, 1, 2, 2, 2])
     values = np.array([0.1, 0.5, 0.3, 0.2, 0.9, 0.4])
-    starts = _group_starts(procedure, 3)
+    starts = group_starts(procedure, 3)
     assert starts is not None and list(np.maximum.reduceat(values, starts)) == [0.5, 0.3, 0.9]
-    assert _group_starts(np.array([0, 2, 2]), 3) is None  # procedure 1 has no rows
-    assert _group_starts(np.array([1, 0]), 2) is None  # not grouped
+    assert group_starts(np.array([0, 2, 2]), 3) is None  # procedure 1 has no rows
+    assert group_starts(np.array([1, 0]), 2) is None  # not grouped
 
 
 @pytest.mark.parametrize(
@@ -290,17 +307,23 @@ def test_english_chat_wrapper() -> None:
 def test_restricted_labels_turn_missing_procedures_out_of_scope() -> None:
     from knowledge.evaluate import restrict
 
-    questions = [Question("q1", "kết hôn", "vi", ["1.000894", "2.000806"], "p1"),
-                 Question("q2", "kết hôn với người nước ngoài", "vi", ["2.000806"], "p2"),
-                 Question("q3", "thời tiết", "oos", [])]  # fmt: skip
+    questions = [
+        Question("q1", "kết hôn", "vi", ["1.000894", "2.000806"], "p1"),
+        Question("q2", "kết hôn với người nước ngoài", "vi", ["2.000806"], "p2"),
+        Question("q3", "thời tiết", "oos", []),
+    ]
     kept = restrict(questions, {"1.000894"})
-    assert [(q.variant, q.codes, q.pair) for q in kept] == [("vi", ["1.000894"], "p1"), ("oos", [], None), ("oos", [], None)]
+    assert [(q.variant, q.codes, q.pair) for q in kept] == [
+        ("vi", ["1.000894"], "p1"),
+        ("oos", [], None),
+        ("oos", [], None),
+    ]
 
 
 def test_a_vague_question_answered_outright_is_never_correct() -> None:
     vague = Question("v1", "chứng thực", "vague", ["2.000815", "2.000884"])
     answered = Outcome(vague, ["2.000815"], [4.0], "answer", {})
-    asked = Outcome(vague, ["2.000884", "2.000815"], [4.0, 3.9], "clarify", {}, options=2)
+    asked = Outcome(vague, ["2.000884", "2.000815"], [4.0, 3.9], "clarify", {}, choice_count=2)
     assert not answered.correct
     m = metrics([answered, asked, Outcome(Question("q", "x", "vi", ["1"]), ["1"], [1.0], "answer", {})])
     assert m["vague"] == {"n": 2, "answered": 0.5, "clarify_relevant": 0.5, "no_answer": 0.0}

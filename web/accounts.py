@@ -1,8 +1,9 @@
 """Volunteer accounts: password hashing (argon2id), sign-in checks with a growing delay, and the CLI.
 
-    python -m web.accounts create NAME [--ward "Phường Kinh Bắc"] [--password-stdin]
-    python -m web.accounts list | disable NAME | enable NAME | set-password NAME
+python -m web.accounts create NAME [--ward "Phường Kinh Bắc"] [--password-stdin]
+python -m web.accounts list | disable NAME | enable NAME | set-password NAME
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,5 +1,6 @@
 """JSON endpoints the widget calls, possibly from another site's page (CORS, no cookies):
 its configuration and answer feedback."""
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,10 @@ CORS = {
 FEEDBACK_WINDOW = 600  # seconds
 VOTES_PER_SESSION = 30  # per window: far above what one person rates, far below a flood
 VOTES_PER_CLIENT = 300  # per window and client address: a ward office or kiosk shares one address
-TOO_MANY = {"message": "Bạn đã gửi quá nhiều góp ý, vui lòng thử lại sau ít phút.",
-            "message_en": "Too many feedback votes, please try again in a few minutes."}
+TOO_MANY = {
+    "message": "Bạn đã gửi quá nhiều góp ý, vui lòng thử lại sau ít phút.",
+    "message_en": "Too many feedback votes, please try again in a few minutes.",
+}
 
 
 class Invalid(ValueError):
@@ -88,8 +91,11 @@ def parse_feedback(raw: bytes) -> dict[str, Any]:
 
 
 def store_feedback(db: Session, fields: dict[str, Any]) -> None:
-    row = db.scalar(select(Feedback).where(Feedback.session_hash == fields["session_hash"],
-                                           Feedback.message_id == fields["message_id"]))  # fmt: skip
+    row = db.scalar(
+        select(Feedback).where(
+            Feedback.session_hash == fields["session_hash"], Feedback.message_id == fields["message_id"]
+        )
+    )
     if row is None:
         db.add(Feedback(**fields))
     else:  # a changed vote replaces the earlier one
@@ -102,8 +108,9 @@ def store_feedback(db: Session, fields: dict[str, Any]) -> None:
 class FeedbackLimits:
     """Votes accepted per session and per client address (see web/ratelimit.py)."""
 
-    def __init__(self, window: float = FEEDBACK_WINDOW, per_session: int = VOTES_PER_SESSION,
-                 per_client: int = VOTES_PER_CLIENT) -> None:  # fmt: skip
+    def __init__(
+        self, window: float = FEEDBACK_WINDOW, per_session: int = VOTES_PER_SESSION, per_client: int = VOTES_PER_CLIENT
+    ) -> None:
         self.sessions = SlidingWindow(per_session, window)
         self.clients = SlidingWindow(per_client, window)
 

@@ -1,4 +1,5 @@
 """The Starlette application: `uvicorn web.app:app` (see scripts/run-web)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -55,9 +56,15 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
         ],
         middleware=[
             Middleware(SecurityHeaders, csp=content_security_policy(settings.rasa_public_url)),
-            Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="tltt_session",
-                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=settings.secure_cookies),
-        ],  # fmt: skip
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="tltt_session",
+                max_age=SESSION_HOURS * 3600,
+                same_site="lax",
+                https_only=settings.secure_cookies,
+            ),
+        ],
         exception_handlers={HTTPException: _error_page},
     )
     app.state.settings = settings
@@ -67,7 +74,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.state.feedback_limits = api.FeedbackLimits()
     app.state.sign_in_limit = FailureLimit(volunteer.SIGN_IN_FAILURES, volunteer.SIGN_IN_WINDOW)
     app.state.sign_in_delays = SignInDelays()
-    app.state.catalog.engine()  # start loading the knowledge index in the background
+    app.state.catalog.knowledge()  # start loading the knowledge index in the background
     return app
 
 
@@ -87,8 +94,9 @@ async def _error_page(request: Request, exc: Exception) -> Response:
 
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
-                                      status_code=exc.status_code)  # fmt: skip
+    return templates.TemplateResponse(
+        request, "error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+    )
 
 
 def __getattr__(name: str) -> Starlette:

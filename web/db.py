@@ -2,23 +2,33 @@
 assisted-session log. Nothing meant to identify a resident: no chat text, a hash for the chat
 session id. The one free-text field, a 👎 vote's comment, is what a resident typed, so it is masked
 (bot.privacy.mask_text) and cut to 300 characters before it is stored; masking is best effort."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
-    Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, create_engine, event,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+from bot import sqlite
 
 OUTCOMES = ("filed_online", "not_yet", "referred")  # of an assisted session
 RATINGS = ("up", "down")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -77,16 +87,9 @@ def make_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite.pragmas)  # web app and CLI share the file
     Base.metadata.create_all(engine)
     return engine
-
-
-def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # Several processes (web app, CLI) share the file: wait for locks instead of failing.
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 5000")
-    cursor.close()
 
 
 def session_factory(engine: Engine) -> sessionmaker:

@@ -1,5 +1,6 @@
 """Public pages: the widget's demo host page, a procedure's page (printable, with a QR code)
 and our guide to filing online with a VNeID account."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -42,8 +43,9 @@ async def procedure(request: Request) -> Response:
 @lru_cache(maxsize=512)
 def qr_svg(url: str) -> bytes:
     """A QR code of `url` as a small SVG (one path, no script); medium error correction survives print."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4,
-                         image_factory=SvgPathImage)  # fmt: skip
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4, image_factory=SvgPathImage
+    )
     code.add_data(url)
     code.make(fit=True)
     out = BytesIO()
@@ -66,7 +68,7 @@ async def guide(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     catalog: Catalog = request.app.state.catalog
-    return JSONResponse({"status": "ok", "knowledge": "index" if catalog.engine() else "curated"})
+    return JSONResponse({"status": "ok", "knowledge": "index" if catalog.knowledge() else "curated"})
 
 
 routes = [

@@ -1,4 +1,5 @@
 """A procedure as the public page shows it: plain labels, fees and times per channel, where to go."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,6 @@ from knowledge.model import Channel, Document, Procedure
 
 CHANNEL_NAMES = {"online": "Trực tuyến", "post": "Qua bưu chính", "in_person": "Trực tiếp"}
 LEVEL_NAMES = {"commune": "cấp xã", "province": "cấp tỉnh", "ministry": "cấp bộ, trung ương"}
-PORTAL = "https://dichvucong.gov.vn/"
 ALLOWED_HOST = re.compile(r"(^|\.)gov\.vn$")
 
 
@@ -71,8 +71,9 @@ def where_lines(p: Procedure) -> list[str]:
 
 
 def view(p: Procedure) -> ProcedureView:
-    channels = [ChannelView(CHANNEL_NAMES[c.kind], fee_text(c), c.time_limit or "Chưa có thông tin", c.note)
-                for c in p.channels]  # fmt: skip
+    channels = [
+        ChannelView(CHANNEL_NAMES[c.kind], fee_text(c), c.time_limit or "Chưa có thông tin", c.note) for c in p.channels
+    ]
     groups = [DocumentGroup(name, list(docs)) for name, docs in groupby(p.documents, key=lambda d: d.group)]
     levels = ", ".join(LEVEL_NAMES[lv] for lv in p.levels)
     return ProcedureView(p, levels, channels, groups, where_lines(p), official_url(p.source_url))

@@ -1,5 +1,6 @@
 """Moving-window rate limits per key, on the `limits` library (in memory: the web app runs one
 process; the library drops expired keys itself, so rotating keys cannot grow memory for long)."""
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Security headers (a strict Content-Security-Policy: no inline script or style anywhere),
 CSRF tokens for the volunteer forms, and the signed-in volunteer."""
+
 from __future__ import annotations
 
 import hmac
@@ -20,16 +21,18 @@ def content_security_policy(rasa_public_url: str) -> str:
     parsed = urlparse(rasa_public_url)
     ws_scheme = "wss" if parsed.scheme == "https" else "ws"
     rasa = f"{parsed.scheme}://{parsed.netloc} {ws_scheme}://{parsed.netloc}" if parsed.netloc else ""
-    return "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        f"connect-src 'self' {rasa}".strip(),
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-    ])  # fmt: skip
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {rasa}".strip(),
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ]
+    )
 
 
 class SecurityHeaders:

@@ -1,4 +1,4 @@
-"""Settings of the web app, read once from the environment (defaults: scripts/defaults.sh).
+"""Settings of the web app, read once from the environment at start (defaults: scripts/defaults.sh).
 
     RASA_PUBLIC_URL      where browsers reach Rasa's socket.io (default RASA_URL, http://127.0.0.1:5005)
     KNOWLEDGE_INDEX      the knowledge index directory (default var/index)
@@ -10,51 +10,120 @@
     WEB_SECURE_COOKIES   1/true/yes/on behind HTTPS, 0/false/no/off or empty otherwise (default off)
     WEB_TRUSTED_PROXIES  comma-separated proxy addresses or networks whose X-Forwarded-For is believed
                          (default empty: trust none; read by scripts/run-web for uvicorn too)
+
+An empty variable counts as unset. A bad value stops the app with a ValidationError (a ValueError)
+that names the variable.
 """
+
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_PORT = "8000"
+DEFAULT_PORT = 8000
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 
-@dataclass(frozen=True)
-class Settings:
-    rasa_public_url: str  # where browsers open the socket.io connection to Rasa
-    knowledge_index: Path
-    database_url: str  # feedback, volunteer accounts and the assisted-session log
-    secret_key: str  # signs the volunteer session cookie
-    public_url: str = f"http://127.0.0.1:{DEFAULT_PORT}"  # absolute base for QR codes and share links
-    secure_cookies: bool = False  # True behind HTTPS
-    trusted_proxies: tuple[str, ...] = ()  # whose X-Forwarded-For uvicorn believes (scripts/run-web)
+class Settings(BaseSettings):
+    """`Settings()` reads the process environment; `Settings(field=...)` sets fields by name (tests)."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, case_sensitive=True, env_ignore_empty=True, validate_by_name=True, extra="ignore"
+    )
+
+    # where browsers open the socket.io connection to Rasa
+    rasa_public_url: str = Field("http://127.0.0.1:5005", validation_alias=AliasChoices("RASA_PUBLIC_URL", "RASA_URL"))
+    knowledge_index: Path = Field(Path("var/index"), validation_alias="KNOWLEDGE_INDEX", validate_default=True)
+    # feedback, volunteer accounts and the assisted-session log
+    database_url: str = Field(
+        "sqlite:///var/web.sqlite", validation_alias=AliasChoices("WEB_DATABASE_URL", "DATABASE_URL")
+    )
+    # signs the volunteer session cookie; empty: the key kept in var/web-secret
+    secret_key: str = Field("", validation_alias="WEB_SECRET_KEY", validate_default=True, repr=False)
+    port: int = Field(DEFAULT_PORT, ge=1, le=65535, validation_alias="WEB_PORT")  # before public_url, its default
+    # absolute base for QR codes and share links; empty: http://127.0.0.1:WEB_PORT
+    public_url: str = Field("", validation_alias="WEB_PUBLIC_URL", validate_default=True)
+    secure_cookies: bool = Field(False, validation_alias="WEB_SECURE_COOKIES")  # True behind HTTPS
+    # whose X-Forwarded-For uvicorn believes (scripts/run-web); NoDecode: a comma list, not JSON
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="WEB_TRUSTED_PROXIES")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        rasa = env.get("RASA_PUBLIC_URL") or env.get("RASA_URL") or "http://127.0.0.1:5005"
-        port = env.get("WEB_PORT") or DEFAULT_PORT
-        return cls(
-            rasa_public_url=rasa.rstrip("/"),
-            knowledge_index=_repo_path(env.get("KNOWLEDGE_INDEX", "var/index")),
-            database_url=env.get("WEB_DATABASE_URL") or env.get("DATABASE_URL") or "sqlite:///var/web.sqlite",
-            secret_key=env.get("WEB_SECRET_KEY") or _stored_secret(REPO / "var" / "web-secret"),
-            public_url=_public_url(env.get("WEB_PUBLIC_URL") or f"http://127.0.0.1:{port}"),
-            secure_cookies=_flag(env, "WEB_SECURE_COOKIES"),
-            trusted_proxies=_proxies(env.get("WEB_TRUSTED_PROXIES", "")),
-        )
+        """The settings from the process environment, or from `env` alone (tests)."""
+        if env is None:
+            return cls()
+        return cls(_build_sources=((_MappingSource(cls, env),), {}))
 
     @property
     def public_origin(self) -> str:
         """scheme://host[:port] of public_url, as a browser writes it in an Origin header."""
         return origin_of(self.public_url)
+
+    @field_validator("rasa_public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("knowledge_index")
+    @classmethod
+    def _repo_path(cls, path: Path) -> Path:
+        return path if path.is_absolute() else REPO / path
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        return value or _stored_secret(REPO / "var" / "web-secret")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip() or f"http://127.0.0.1:{info.data.get('port', DEFAULT_PORT)}"
+        if not origin_of(value):
+            raise ValueError(f"WEB_PUBLIC_URL must be an http:// or https:// address, not {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("secure_cookies", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        # stricter than pydantic's bool: a typo such as "ja" must not quietly mean off
+        if value.strip().lower() not in TRUE | FALSE:
+            raise ValueError(f"WEB_SECURE_COOKIES must be one of 1/true/yes/on or 0/false/no/off, not {value!r}")
+        return value.strip().lower() in TRUE
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        """Addresses or networks (10.0.0.0/8), as uvicorn's --forwarded-allow-ips takes them."""
+        proxies = tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value, str) else value
+        for item in proxies:
+            if item == "*":
+                raise ValueError("WEB_TRUSTED_PROXIES: '*' would let every client forge its address; list the proxies")
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as error:
+                raise ValueError(f"WEB_TRUSTED_PROXIES: {item!r} is not an IP address or network") from error
+        return proxies
+
+
+class _MappingSource(EnvSettingsSource):
+    """The environment source of pydantic-settings, over a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._mapping = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name: value for name, value in self._mapping.items() if value or not self.env_ignore_empty}
 
 
 def origin_of(url: str) -> str:
@@ -69,37 +138,6 @@ def origin_of(url: str) -> str:
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     default = {"http": 80, "https": 443}[parts.scheme]
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
-
-
-def _public_url(value: str) -> str:
-    if not origin_of(value):
-        raise ValueError(f"WEB_PUBLIC_URL must be an http:// or https:// address, not {value!r}")
-    return value.strip().rstrip("/")
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    value = env.get(name, "").strip().lower()
-    if value not in TRUE | FALSE:
-        raise ValueError(f"{name} must be one of 1/true/yes/on or 0/false/no/off, not {env[name]!r}")
-    return value in TRUE
-
-
-def _proxies(value: str) -> tuple[str, ...]:
-    """Addresses or networks (10.0.0.0/8), as uvicorn's --forwarded-allow-ips takes them."""
-    proxies = tuple(item.strip() for item in value.split(",") if item.strip())
-    for item in proxies:
-        if item == "*":
-            raise ValueError("WEB_TRUSTED_PROXIES: '*' would let every client forge its address; list the proxies")
-        try:
-            ipaddress.ip_network(item, strict=False)
-        except ValueError as error:
-            raise ValueError(f"WEB_TRUSTED_PROXIES: {item!r} is not an IP address or network") from error
-    return proxies
-
-
-def _repo_path(value: str) -> Path:
-    path = Path(value)
-    return path if path.is_absolute() else REPO / path
 
 
 def _stored_secret(path: Path) -> str:

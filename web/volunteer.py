@@ -1,4 +1,5 @@
 """The volunteer console: sign-in, procedure search, guided chat and the assisted-session log."""
+
 from __future__ import annotations
 
 import csv
@@ -21,13 +22,21 @@ from web.present import localities
 from web.ratelimit import FailureLimit, retry_after
 from web.security import CSRF_FIELD, check_csrf, client_address, csrf_token
 
-OUTCOME_NAMES = {"filed_online": "Đã nộp trực tuyến", "not_yet": "Chưa nộp", "referred": "Hướng dẫn đến Trung tâm PVHCC"}
+OUTCOME_NAMES = {
+    "filed_online": "Đã nộp trực tuyến",
+    "not_yet": "Chưa nộp",
+    "referred": "Hướng dẫn đến Trung tâm PVHCC",
+}
 LOG_PAGE = 50
 SIGN_IN_FAILURES, SIGN_IN_WINDOW = 10, 900  # failed sign-ins per client address per 15 minutes
-ADDRESS_WAIT = ("Đã có quá nhiều lần đăng nhập sai từ địa chỉ mạng này. Vui lòng thử lại sau {}.",
-                "Too many failed sign-ins from this network address. Please try again in {}.")
-NAME_WAIT = ("Tên đăng nhập này vừa bị nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau {}.",
-             "Too many failed sign-ins for this user name. Please try again in {}.")
+ADDRESS_WAIT = (
+    "Đã có quá nhiều lần đăng nhập sai từ địa chỉ mạng này. Vui lòng thử lại sau {}.",
+    "Too many failed sign-ins from this network address. Please try again in {}.",
+)
+NAME_WAIT = (
+    "Tên đăng nhập này vừa bị nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau {}.",
+    "Too many failed sign-ins for this user name. Please try again in {}.",
+)
 
 
 def _db(request: Request):  # type: ignore[no-untyped-def]
@@ -55,8 +64,12 @@ async def _require(request: Request) -> Volunteer:
 
 def _page(request: Request, template: str, volunteer: Volunteer | None, **context: Any) -> Response:
     status = context.pop("status", 200)
-    return render(request, template, {"volunteer": volunteer, "csrf": csrf_token(request),
-                                  "csrf_field": CSRF_FIELD, **context}, status)  # fmt: skip
+    return render(
+        request,
+        template,
+        {"volunteer": volunteer, "csrf": csrf_token(request), "csrf_field": CSRF_FIELD, **context},
+        status,
+    )
 
 
 def wards() -> list[str]:
@@ -74,8 +87,17 @@ async def console(request: Request) -> Response:
     catalog: Catalog = request.app.state.catalog
     outcome = await run_in_threadpool(catalog.search, q, field, level) if (q or field or level) else None
     fields = await run_in_threadpool(catalog.fields)
-    return _page(request, "volunteer/search.html", volunteer, q=q, field=field, level=level, outcome=outcome,
-                 fields=fields, levels=LEVELS)  # fmt: skip
+    return _page(
+        request,
+        "volunteer/search.html",
+        volunteer,
+        q=q,
+        field=field,
+        level=level,
+        outcome=outcome,
+        fields=fields,
+        levels=LEVELS,
+    )
 
 
 def durations(seconds: int) -> tuple[str, str]:
@@ -89,8 +111,15 @@ def durations(seconds: int) -> tuple[str, str]:
 def _slow_down(request: Request, name: str, wait: float, message: str, message_en: str) -> Response:
     seconds = retry_after(wait)
     vi, en = durations(seconds)
-    response = _page(request, "volunteer/login.html", None, name=name, status=429,
-                     slow_down=message.format(vi), slow_down_en=message_en.format(en))  # fmt: skip
+    response = _page(
+        request,
+        "volunteer/login.html",
+        None,
+        name=name,
+        status=429,
+        slow_down=message.format(vi),
+        slow_down_en=message_en.format(en),
+    )
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -147,8 +176,7 @@ async def guided_chat(request: Request) -> Response:
     code = request.query_params.get("thu_tuc", "")
     catalog: Catalog = request.app.state.catalog
     found = await run_in_threadpool(catalog.get, code) if CODE.match(code) else None
-    return _page(request, "volunteer/chat.html", volunteer, procedure=found, wards=wards(),
-                 outcomes=OUTCOME_NAMES)  # fmt: skip
+    return _page(request, "volunteer/chat.html", volunteer, procedure=found, wards=wards(), outcomes=OUTCOME_NAMES)
 
 
 async def record(request: Request) -> Response:
@@ -186,8 +214,15 @@ def ward_counts(sessions: list[AssistedSession]) -> list[tuple[str, dict[str, in
 async def log_page(request: Request) -> Response:
     volunteer = await _require(request)
     sessions = await run_in_threadpool(_sessions, request)
-    return _page(request, "volunteer/log.html", volunteer, recent=sessions[:LOG_PAGE], counts=ward_counts(sessions),
-                 outcomes=OUTCOME_NAMES, saved=request.query_params.get("da_ghi") == "1")  # fmt: skip
+    return _page(
+        request,
+        "volunteer/log.html",
+        volunteer,
+        recent=sessions[:LOG_PAGE],
+        counts=ward_counts(sessions),
+        outcomes=OUTCOME_NAMES,
+        saved=request.query_params.get("da_ghi") == "1",
+    )
 
 
 async def log_csv(request: Request) -> Response:
@@ -199,8 +234,11 @@ async def log_csv(request: Request) -> Response:
     for s in sessions:
         writer.writerow([s.created_at.date().isoformat(), s.ward, s.procedure_code, s.outcome])
     # A BOM so spreadsheet programs read the Vietnamese names as UTF-8.
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="phien-ho-tro.csv"'})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="phien-ho-tro.csv"'},
+    )
 
 
 routes = [

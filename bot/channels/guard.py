@@ -7,9 +7,13 @@ What a channel accepts from a client, in one place:
   - a message of at most MAX_MESSAGE_CHARS (a polite reply otherwise);
   - metadata: only bot.privacy's allow-list survives (the rest is dropped, never stored);
   - the only payloads a citizen may send are the clarification buttons' `/choose_procedure`
-    with a procedure code and `/restart` ("start over"); any other text starting with "/"
-    is read as ordinary text, so nobody can force an intent, an entity or a slot.
+    with a procedure code and `/restart` ("start over"), both defined in bot/payloads.py; any
+    other text starting with "/" is read as ordinary text, so nobody can force an intent, an
+    entity or a slot.
+
+Plain Python (no Rasa import): tests/test_guard.py tests it on its own.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +21,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -26,7 +28,9 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 import yaml
 
 from bot.language import detect_language
+from bot.payloads import RESTART, choose_payload, chosen_code
 from bot.privacy import clean_metadata
+from bot.settings import channel_keys
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +39,6 @@ MAX_BODY_BYTES = 16 * 1024  # a 1,000-character message escaped as \uXXXX is 6 K
 MAX_METADATA_BYTES = 1024
 MAX_JSON_DEPTH = 8
 REPLY_TIMEOUT_SECONDS = 4.0  # the citizen hears back within 5 s, whatever the back-end does
-CHOOSE_PROCEDURE = re.compile(r'^/choose_procedure\{\s*"procedure_code"\s*:\s*"(\d\.\d{6})"\s*\}$')
-RESTART = "/restart"
 _MESSAGES: Dict[str, Dict[str, str]] = yaml.safe_load(
     (Path(__file__).with_name("messages.yml")).read_text(encoding="utf-8")
 )
@@ -55,11 +57,6 @@ class IncomingMessage:
     sender: str
     text: str
     metadata: Dict[str, Any] = field(default_factory=dict)
-
-
-def choose_payload(code: str) -> str:
-    """The text a clarification button sends (the widget builds the same string)."""
-    return '/choose_procedure{"procedure_code": "%s"}' % code
 
 
 def _reject_constant(name: str) -> Any:
@@ -95,9 +92,9 @@ def load_json(body: bytes) -> Any:
     try:
         payload = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
-        raise BadRequest("The request body must be UTF-8 encoded JSON.")
+        raise BadRequest("The request body must be UTF-8 encoded JSON.") from None
     except (json.JSONDecodeError, RecursionError):
-        raise BadRequest("The request body is not valid JSON.")
+        raise BadRequest("The request body is not valid JSON.") from None
     if _depth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise BadRequest("The request body is nested too deeply.")
     if _has_surrogates(payload):
@@ -137,9 +134,9 @@ def citizen_text(text: str) -> str:
     stripped = text.strip()
     if not stripped.startswith("/"):
         return text
-    chosen = CHOOSE_PROCEDURE.match(stripped)
+    chosen = chosen_code(stripped)
     if chosen:
-        return choose_payload(chosen.group(1))
+        return choose_payload(chosen)
     if stripped.lower() == RESTART:
         return RESTART
     return stripped.lstrip("/ \t")
@@ -147,10 +144,10 @@ def citizen_text(text: str) -> str:
 
 def client_key(address: Optional[str]) -> Optional[str]:
     """A keyed hash of the client's network address: enough to rate-limit guesses per client,
-    and no address in any store (PRIVACY_KEY comes from scripts/defaults.sh)."""
+    and no address in any store (PRIVACY_KEY, read once by bot.settings)."""
     if not address:
         return None
-    secret = os.environ.get("PRIVACY_KEY") or os.environ.get("RASA_TOKEN") or "development"
+    secret = channel_keys().privacy_key
     return hmac.new(secret.encode(), b"client:" + address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -181,7 +178,7 @@ async def reply_in_time(
     task.add_done_callback(lambda done: done.cancelled() or done.exception())  # no "never retrieved" noise
     try:
         await asyncio.wait_for(asyncio.shield(task), timeout=timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         logger.warning("reply.timeout: handling took longer than %.1f s", timeout)
     except Exception as error:  # the citizen must never see a stack trace
         logger.error("reply.failure: %s", type(error).__name__)

@@ -12,12 +12,12 @@ widget a session token (an HMAC of the session id), and a later `session_request
 that session only with its token. Messages go to the session bound to the socket, never to
 an id the client names, so knowing someone's session id is not enough to read or write it.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
-import os
 import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -29,18 +29,27 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import rasa_speedups
 from bot.channels.guard import (
-    MAX_BODY_BYTES, BadRequest, citizen_text, client_key, client_metadata, refusal_for, reply_in_time,
+    MAX_BODY_BYTES,
+    BadRequest,
+    citizen_text,
+    client_key,
+    client_metadata,
+    refusal_for,
+    reply_in_time,
 )
+from bot.settings import channel_keys
 
+rasa_speedups.install()  # every Rasa server we run loads our channels (credentials.yml)
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def session_token(session_id: str) -> str:
-    """What proves a browser opened this session (SESSION_SECRET comes from scripts/defaults.sh)."""
-    secret = os.environ.get("SESSION_SECRET") or os.environ.get("RASA_TOKEN") or "development"
+    """What proves a browser opened this session (SESSION_SECRET, read once by bot.settings)."""
+    secret = channel_keys().session_secret
     return hmac.new(secret.encode(), b"session:" + session_id.encode(), hashlib.sha256).hexdigest()
 
 
@@ -99,8 +108,11 @@ class CitizenSocketIOInput(SocketIOInput):
             session_id = resumed_session(data) or uuid.uuid4().hex
             environ = sio.get_environ(sid, namespace=self.namespace) or {}
             request = environ.get("sanic.request")
-            await sio.save_session(sid, {"session_id": session_id, "client_key": client_key(request.ip if request else None)},
-                                   namespace=self.namespace)  # fmt: skip
+            await sio.save_session(
+                sid,
+                {"session_id": session_id, "client_key": client_key(request.ip if request else None)},
+                namespace=self.namespace,
+            )
             await sio.enter_room(sid, session_id, namespace=self.namespace)
             confirm = {"session_id": session_id, "session_token": session_token(session_id)}
             await sio.emit("session_confirm", confirm, room=sid, namespace=self.namespace)
@@ -121,12 +133,15 @@ class CitizenSocketIOInput(SocketIOInput):
             if refusal:
                 await output.send_text_message(session_id, refusal)
                 return
-            message = UserMessage(text, output, session_id, input_channel=self.name(),
-                                  metadata={**metadata, "client_key": bound.get("client_key")})
-            replies = await reply_in_time(
-                lambda: on_new_message(message), lambda: list(output.sent), text, session_id
+            message = UserMessage(
+                text,
+                output,
+                session_id,
+                input_channel=self.name(),
+                metadata={**metadata, "client_key": bound.get("client_key")},
             )
-            for fallback in replies[len(output.sent):]:  # Rasa said nothing in time: a polite word
+            replies = await reply_in_time(lambda: on_new_message(message), lambda: list(output.sent), text, session_id)
+            for fallback in replies[len(output.sent) :]:  # Rasa said nothing in time: a polite word
                 await output.send_text_message(session_id, fallback["text"])
 
         return webhook

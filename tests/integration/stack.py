@@ -1,51 +1,28 @@
 """Start the real action server and the real Rasa server (the same scripts `make run` uses)
 on free ports, and talk to them over REST like a channel would."""
+
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+# Process handling lives in processes.py (shared with bench/); these names stay importable from here.
+from tests.integration.processes import (  # noqa: F401
+    free_port,
+    signal_group,
+    start_group,
+    stop_process_group,
+    wait_until_up,
+)
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} not up after {timeout:.0f} s:\n{log.read_text(errors='replace')[-4000:]}")
-
-
-def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
-    """Stop a process started with start_new_session=True, and everything it started."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+SCRIPTS = {"actions": "scripts/run-actions", "rasa": "scripts/run-rasa"}
 
 
 @dataclass
@@ -55,7 +32,7 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @classmethod
-    def configure(cls, workdir: Path, **overrides: str) -> "Stack":
+    def configure(cls, workdir: Path, **overrides: str) -> Stack:
         env = {
             **os.environ,
             "RASA_PORT": str(free_port()),
@@ -81,15 +58,16 @@ class Stack:
     def log(self, name: str) -> Path:
         return self.workdir / f"{name}.log"
 
+    def spawn(self, name: str) -> subprocess.Popen[bytes]:
+        """Start "actions" or "rasa" (its `make run` script) without waiting for it."""
+        self.processes[name] = start_group([str(REPO / SCRIPTS[name])], cwd=REPO, env=self.env, log=self.log(name))
+        return self.processes[name]
+
     def start(self, name: str) -> None:
-        script = {"actions": "scripts/run-actions", "rasa": "scripts/run-rasa"}[name]
-        with self.log(name).open("ab") as log:
-            self.processes[name] = subprocess.Popen(
-                [str(REPO / script)], cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        """Start "actions" or "rasa" and wait until it answers."""
+        process = self.spawn(name)
         url = f"{self.actions_url}/health" if name == "actions" else f"{self.rasa_url}/status?token=test-token"
-        wait_until_up(url, self.processes[name], timeout=240, log=self.log(name))
+        wait_until_up(url, process, timeout=240, log=self.log(name))
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name, None)
@@ -97,10 +75,10 @@ class Stack:
             stop_process_group(process)
 
     def pause(self, name: str) -> None:
-        os.killpg(self.processes[name].pid, signal.SIGSTOP)
+        signal_group(self.processes[name], signal.SIGSTOP)
 
     def resume(self, name: str) -> None:
-        os.killpg(self.processes[name].pid, signal.SIGCONT)
+        signal_group(self.processes[name], signal.SIGCONT)
 
     def stop_all(self) -> None:
         for name in list(self.processes):
@@ -110,13 +88,16 @@ class Stack:
         """One REST turn; `client` is the loopback address it comes from (127.0.0.0/8)."""
         transport = httpx.HTTPTransport(local_address=client)
         with httpx.Client(transport=transport, timeout=30) as http:
-            response = http.post(f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text, **extra})
+            response = http.post(
+                f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text, **extra}
+            )
         response.raise_for_status()
         return response.json()
 
     def tracker(self, sender: str) -> dict[str, Any]:
-        response = httpx.get(f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.env["RASA_TOKEN"]},
-                             timeout=30)  # fmt: skip
+        response = httpx.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.env["RASA_TOKEN"]}, timeout=30
+        )
         response.raise_for_status()
         return response.json()
 

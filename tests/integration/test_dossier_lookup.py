@@ -1,5 +1,6 @@
 """Dossier status lookup through the real servers: identity check, every status, lockout,
 back-end down, and no ID digits left in the stored conversations or the logs."""
+
 from __future__ import annotations
 
 import re

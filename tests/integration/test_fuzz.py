@@ -1,6 +1,7 @@
 """A stranger's inputs, generated: 2,000+ requests of every kind through the real REST channel.
 No 5xx, no stack trace, every reply within 5 s, and afterwards no personal number typed in
 them can be found in the tracker store, the dossier database or the logs."""
+
 from __future__ import annotations
 
 import json
@@ -14,13 +15,61 @@ from tests.integration.test_holes import digits_leak
 
 COUNT = 2_000
 SEED = 20261201
-INJECTIONS = ["{{7*7}}", "{% raw %}", "${7*7}", "' OR 1=1 --", "'; DROP TABLE events; --", "<script>alert(1)</script>",
-              "<img src=x onerror=alert(1)>", "../../etc/passwd", "%00", "\\x00", "${jndi:ldap://127.0.0.1/a}",
-              "{{config.__class__}}", "\u202eabc", "\u200b\u200b", "\ufeff", "NaN", "null", "[]", "{}"]  # fmt: skip
-WORDS = ["làm", "giấy", "khai sinh", "cho con", "cần gì", "lệ phí", "bao nhiêu", "hộ chiếu", "tra cứu", "hồ sơ",
-         "how", "much", "passport", "đăng ký", "tạm trú", "xe máy", "sổ đỏ", "ở đâu", "online", "không", "ạ"]  # fmt: skip
-PAYLOADS = ['/choose_procedure{"procedure_code": %s}', "/check_dossier{\"dossier_code\": %s}", "/greet{\"language\": %s}",
-            "/restart %s", "/session_start%s", "/back %s", "/%s", "/ask_human@%s", "//%s"]  # fmt: skip
+INJECTIONS = [
+    "{{7*7}}",
+    "{% raw %}",
+    "${7*7}",
+    "' OR 1=1 --",
+    "'; DROP TABLE events; --",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "../../etc/passwd",
+    "%00",
+    "\\x00",
+    "${jndi:ldap://127.0.0.1/a}",
+    "{{config.__class__}}",
+    "\u202eabc",
+    "\u200b\u200b",
+    "\ufeff",
+    "NaN",
+    "null",
+    "[]",
+    "{}",
+]
+WORDS = [
+    "làm",
+    "giấy",
+    "khai sinh",
+    "cho con",
+    "cần gì",
+    "lệ phí",
+    "bao nhiêu",
+    "hộ chiếu",
+    "tra cứu",
+    "hồ sơ",
+    "how",
+    "much",
+    "passport",
+    "đăng ký",
+    "tạm trú",
+    "xe máy",
+    "sổ đỏ",
+    "ở đâu",
+    "online",
+    "không",
+    "ạ",
+]
+PAYLOADS = [
+    '/choose_procedure{"procedure_code": %s}',
+    '/check_dossier{"dossier_code": %s}',
+    '/greet{"language": %s}',
+    "/restart %s",
+    "/session_start%s",
+    "/back %s",
+    "/%s",
+    "/ask_human@%s",
+    "//%s",
+]
 
 
 class Corpus:
@@ -53,10 +102,18 @@ class Corpus:
         if kind == 0:
             return self.rng.choice(INJECTIONS) + " " + " ".join(self.rng.sample(WORDS, 3))
         if kind == 1:
-            return self.rng.choice(PAYLOADS) % json.dumps(self.rng.choice([1, "x", None, [1], {"a": 1}, "1.001193", True]))
+            return self.rng.choice(PAYLOADS) % json.dumps(
+                self.rng.choice([1, "x", None, [1], {"a": 1}, "1.001193", True])
+            )
         if kind == 2:
-            return "".join(chr(self.rng.choice([self.rng.randint(1, 0x7F), self.rng.randint(0x80, 0x2FFF),
-                                                self.rng.randint(0x1F300, 0x1FAFF)])) for _ in range(self.rng.randint(1, 400)))
+            return "".join(
+                chr(
+                    self.rng.choice(
+                        [self.rng.randint(1, 0x7F), self.rng.randint(0x80, 0x2FFF), self.rng.randint(0x1F300, 0x1FAFF)]
+                    )
+                )
+                for _ in range(self.rng.randint(1, 400))
+            )
         if kind == 3:
             return self.rng.choice(["é", "🙂", "a", "1 ", "ả", "đ", "\t", "a🙂é1 "]) * self.rng.randint(100, 1100)
         if kind == 4:
@@ -76,17 +133,35 @@ class Corpus:
             good = json.dumps({"sender": sender, "message": self.text()}).encode()
             return good[: self.rng.randint(0, len(good))]
         if kind == 2:
-            return json.dumps({"sender": self.rng.choice([None, 1, "", " ", "x" * 200, ["a"], {"a": 1}]),
-                               "message": self.rng.choice([None, 1, [], {}, True, "xin chào"])}).encode()  # fmt: skip
+            return json.dumps(
+                {
+                    "sender": self.rng.choice([None, 1, "", " ", "x" * 200, ["a"], {"a": 1}]),
+                    "message": self.rng.choice([None, 1, [], {}, True, "xin chào"]),
+                }
+            ).encode()
         if kind == 3:
-            meta = self.rng.choice([{"phone": self.phone()}, {"id": self.id_number()}, "x", [1], {"assisted": "yes"},
-                                    {"ui_language": "en", "client_key": "f" * 32}, {"x": "y" * 3000}])  # fmt: skip
+            meta = self.rng.choice(
+                [
+                    {"phone": self.phone()},
+                    {"id": self.id_number()},
+                    "x",
+                    [1],
+                    {"assisted": "yes"},
+                    {"ui_language": "en", "client_key": "f" * 32},
+                    {"x": "y" * 3000},
+                ]
+            )
             return json.dumps({"sender": sender, "message": self.text(), "metadata": meta}, ensure_ascii=False).encode()
         if kind == 4:
             return b'{"sender": "%s", "message": "a", "metadata": %s}' % (sender.encode(), b"[" * 3000 + b"]" * 3000)
         if kind == 5:
-            return self.rng.choice([b'{"sender": "s", "message": NaN}', b'{"sender": "s", "message": "\\udc00"}',
-                                    b'{"sender": "s", "message": "x", "metadata": {"a": -Infinity}}'])  # fmt: skip
+            return self.rng.choice(
+                [
+                    b'{"sender": "s", "message": NaN}',
+                    b'{"sender": "s", "message": "\\udc00"}',
+                    b'{"sender": "s", "message": "x", "metadata": {"a": -Infinity}}',
+                ]
+            )
         return json.dumps({"sender": sender, "message": self.text()}, ensure_ascii=self.rng.random() < 0.5).encode()
 
 
@@ -109,8 +184,10 @@ def test_fuzzed_inputs_get_no_5xx_no_trace_and_leave_no_personal_number(stack):
     elapsed = time.monotonic() - started
     statuses = [status for status, _, _ in results]
     slowest = max(seconds for _, seconds, _ in results)
-    print(f"fuzz: {COUNT} requests in {elapsed:.0f} s, slowest {slowest:.2f} s, statuses "
-          f"{ {s: statuses.count(s) for s in set(statuses)} }")  # fmt: skip
+    print(
+        f"fuzz: {COUNT} requests in {elapsed:.0f} s, slowest {slowest:.2f} s, statuses "
+        f"{ {s: statuses.count(s) for s in set(statuses)} }"
+    )
     assert all(status < 500 for status in statuses)
     assert slowest < 5.0
     assert not any("Traceback" in text or 'File "' in text for _, _, text in results)

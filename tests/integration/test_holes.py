@@ -1,6 +1,7 @@
 """The holes an attack on the running assistant found, each checked through the real Rasa server
 and action server: personal data in what is written down, forged payloads and slots, oversized
 and malformed bodies, session takeover over socket.io, what the Rasa server exposes."""
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,10 @@ def test_personal_data_never_reaches_the_tracker_store_or_the_logs(stack, dossie
 
     stored = stack.stored_bytes()
     assert b"h-privacy" in stored  # the conversation really is in there
-    for what, number in [*((k, v) for k, v in PERSONAL.items() if v[0].isdigit()), ("id", record["applicant_id_number"])]:
+    for what, number in [
+        *((k, v) for k, v in PERSONAL.items() if v[0].isdigit()),
+        ("id", record["applicant_id_number"]),
+    ]:
         assert not digits_leak(stored, number), what
     for word in (b"nguyen.van.an.1985", b"gmail.com", "Bích Ngọc".encode(), "Trần Thị".encode()):
         assert word not in stored, word
@@ -67,12 +71,29 @@ def test_an_action_failure_or_a_forged_entity_never_dumps_the_tracker(stack):
         assert text_of(reply) and "bận" not in text_of(reply), body
     # A direct call with slots of the wrong types: no 500, no echo of the body.
     call = {
-        "next_action": "action_answer_procedure", "sender_id": "h-direct", "version": "3.6.21",
-        "domain": {}, "tracker": {
-            "sender_id": "h-direct", "slots": {"procedure_code": {"x": 1}, "candidates": "1.001193",
-                                               "language": ["en"], "aspect": 7, "ward": {"w": marker}},
-            "latest_message": {"text": {"t": marker}, "intent": "ask", "entities": [{"entity": "procedure_code", "value": [1]}]},
-            "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None,
+        "next_action": "action_answer_procedure",
+        "sender_id": "h-direct",
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": "h-direct",
+            "slots": {
+                "procedure_code": {"x": 1},
+                "candidates": "1.001193",
+                "language": ["en"],
+                "aspect": 7,
+                "ward": {"w": marker},
+            },
+            "latest_message": {
+                "text": {"t": marker},
+                "intent": "ask",
+                "entities": [{"entity": "procedure_code", "value": [1]}],
+            },
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
         },
     }
     response = httpx.post(f"{stack.actions_url}/webhook", json=call, timeout=30)
@@ -100,15 +121,19 @@ def test_an_action_failure_or_a_forged_entity_never_dumps_the_tracker(stack):
     ],
 )
 def test_bodies_beyond_the_limits_are_refused_clearly(stack, body, status):
-    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", content=body,
-                          headers={"Content-Type": "application/json"}, timeout=30)  # fmt: skip
+    response = httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
     assert response.status_code == status
     assert "Traceback" not in response.text
 
 
 def test_metadata_does_not_grow_the_tracker_store(stack):
     before = sum(p.stat().st_size for p in stack.workdir.glob("tracker.db*"))
-    for i in range(5):
+    for _i in range(5):
         stack.say("h-meta", "xin chào", metadata={f"k{j}": "v" * 40 for j in range(20)})
     after = sum(p.stat().st_size for p in stack.workdir.glob("tracker.db*"))
     assert after - before < 200_000
@@ -124,7 +149,7 @@ def test_metadata_does_not_grow_the_tracker_store(stack):
         '/greet{"language": "en"}',
         "/session_start",
         "/back",
-        '/ask_human@1.0',
+        "/ask_human@1.0",
     ],
 )
 def test_a_citizen_cannot_force_an_intent_or_a_slot(stack, text):
@@ -143,7 +168,10 @@ def test_a_pick_answers_only_a_procedure_the_index_has(stack):
     assert not any(p["type"] == "procedure" for p in payloads(reply))
     assert text_of(reply) and "bận" not in text_of(reply)
     # a deep link from a procedure page picks a procedure the bot has not offered yet
-    assert payload(stack.say("h-pick", '/choose_procedure{"procedure_code": "1.001193"}'), "procedure")["code"] == "1.001193"
+    assert (
+        payload(stack.say("h-pick", '/choose_procedure{"procedure_code": "1.001193"}'), "procedure")["code"]
+        == "1.001193"
+    )
 
 
 def test_restart_starts_over_with_a_reply(stack):
@@ -162,7 +190,9 @@ def test_dossier_code_and_lookup_words_open_the_lookup(stack, dossier_records):
             assert payload(reply, "ask")["slot"] == "identity_digits", template
 
 
-@pytest.mark.parametrize("text", ["{{7*7}}", "' OR 1=1 --", "<script>alert(1)</script>", "${jndi:ldap://x}", "%00", "../../etc/passwd"])
+@pytest.mark.parametrize(
+    "text", ["{{7*7}}", "' OR 1=1 --", "<script>alert(1)</script>", "${jndi:ldap://x}", "%00", "../../etc/passwd"]
+)
 def test_injection_looking_strings_do_not_open_the_dossier_form(stack, text):
     sender = f"h-inject-{abs(hash(text)) % 10_000}"
     reply = stack.say(sender, text)
@@ -215,7 +245,9 @@ def test_a_known_socketio_session_id_does_not_give_its_conversation(stack):
         owner.emit("session_request", {"session_id": None})
         session = _wait(confirms)[0]
         assert session["session_id"] and session["session_token"]
-        owner.emit("user_uttered", {"message": "làm giấy khai sinh cho con cần gì", "session_id": session["session_id"]})
+        owner.emit(
+            "user_uttered", {"message": "làm giấy khai sinh cho con cần gì", "session_id": session["session_id"]}
+        )
         assert _wait(owner_replies)
 
         thief, thief_confirms, thief_replies = _socket(stack)
@@ -251,17 +283,27 @@ def test_no_log_line_carries_a_request_body(stack):
     assert all(len(line) <= 2_100 for line in logs.splitlines())
 
 
-
-WORST_CASE = ["é" * 999, "🙂" * 1000, "a🙂é1 " * 200, "1 " * 500, "ả" * 1000, "xin chào " * 111, "đ." * 500,
-              "\u0300" * 1000, "𝔸" * 1000, "0912345678 " * 90]  # fmt: skip
+WORST_CASE = [
+    "é" * 999,
+    "🙂" * 1000,
+    "a🙂é1 " * 200,
+    "1 " * 500,
+    "ả" * 1000,
+    "xin chào " * 111,
+    "đ." * 500,
+    "\u0300" * 1000,
+    "𝔸" * 1000,
+    "0912345678 " * 90,
+]
 
 
 def _parse_seconds(stack, text: str) -> float:
     best = float("inf")
     for _ in range(3):  # the cost of the message, not the machine's noise
         started = time.monotonic()
-        httpx.post(f"{stack.rasa_url}/model/parse", params={"token": "test-token"}, json={"text": text},
-                   timeout=30).raise_for_status()  # fmt: skip
+        httpx.post(
+            f"{stack.rasa_url}/model/parse", params={"token": "test-token"}, json={"text": text}, timeout=30
+        ).raise_for_status()
         best = min(best, time.monotonic() - started)
     return best
 
@@ -278,8 +320,11 @@ def test_two_clients_sending_worst_case_messages_do_not_stall_a_citizen(stack):
     def attack(i: int) -> None:
         while not stop.is_set():
             for text in WORST_CASE:
-                httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": f"h-attack-{i}", "message": text},
-                           timeout=30)  # fmt: skip
+                httpx.post(
+                    f"{stack.rasa_url}/webhooks/rest/webhook",
+                    json={"sender": f"h-attack-{i}", "message": text},
+                    timeout=30,
+                )
 
     attackers = [threading.Thread(target=attack, args=(i,), daemon=True) for i in range(2)]
     for thread in attackers:

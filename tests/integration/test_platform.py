@@ -1,4 +1,5 @@
 """The walking skeleton end to end: real Rasa server + real action server over REST."""
+
 from __future__ import annotations
 
 import httpx
@@ -50,7 +51,7 @@ def test_malformed_requests_get_a_clear_4xx(stack):
     url = f"{stack.rasa_url}/webhooks/rest/webhook"
     cases = [
         b"{not json",
-        "{\"sender\": \"x\", \"message\": \"xin ch\xe0o\"}".encode("latin-1"),  # not UTF-8
+        '{"sender": "x", "message": "xin ch\xe0o"}'.encode("latin-1"),  # not UTF-8
         b'{"message": "hi"}',  # no sender
         b'{"sender": "x", "message": 42}',
         b'["sender", "message"]',

@@ -1,5 +1,6 @@
 """When the action server is down or hangs, a citizen still hears back in time, politely.
 These tests stop and restart parts of the shared stack, and leave it running."""
+
 from __future__ import annotations
 
 import time

@@ -1,6 +1,7 @@
 """The embedded default survives a crash: `scripts/run-all` (what `make run` starts) runs the three
 processes under supervisord; each is killed with SIGKILL while citizens keep talking, and must be
 back within 30 s while the others keep serving, with no conversation losing a turn."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,11 @@ class Supervised:
         return f"http://127.0.0.1:{self.env[port]}"
 
     def health(self, name: str) -> str:
-        return {"rasa": f"{self.url('rasa')}/status?token={TOKEN}", "actions": f"{self.url('actions')}/health",
-                "web": f"{self.url('web')}/healthz"}[name]  # fmt: skip
+        return {
+            "rasa": f"{self.url('rasa')}/status?token={TOKEN}",
+            "actions": f"{self.url('actions')}/health",
+            "web": f"{self.url('web')}/healthz",
+        }[name]
 
     def up(self, name: str) -> bool:
         try:
@@ -44,8 +48,14 @@ class Supervised:
             return False
 
     def pid(self, name: str) -> int:
-        out = subprocess.run([str(REPO / "scripts/run-all"), "ctl", "pid", name], env=self.env, cwd=REPO,
-                             capture_output=True, text=True, timeout=30)  # fmt: skip
+        out = subprocess.run(
+            [str(REPO / "scripts/run-all"), "ctl", "pid", name],
+            env=self.env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return int(out.stdout.strip())
 
 
@@ -54,17 +64,28 @@ def supervised(tmp_path_factory) -> Iterator[Supervised]:
     workdir = Path(tmp_path_factory.mktemp("supervised"))
     env = {
         **os.environ,
-        "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()), "WEB_PORT": str(free_port()),
-        "TRACKER_DB": str(workdir / "tracker.db"), "DATABASE_URL": f"sqlite:///{workdir / 'dossiers.sqlite'}",
-        "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.sqlite'}", "RASA_TOKEN": TOKEN,
-        "SUPERVISOR_STATE": str(workdir), "WEB_SECRET_KEY": "test-secret-key",
-    }  # fmt: skip
+        "RASA_PORT": str(free_port()),
+        "ACTIONS_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
+        "TRACKER_DB": str(workdir / "tracker.db"),
+        "DATABASE_URL": f"sqlite:///{workdir / 'dossiers.sqlite'}",
+        "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.sqlite'}",
+        "RASA_TOKEN": TOKEN,
+        "SUPERVISOR_STATE": str(workdir),
+        "WEB_SECRET_KEY": "test-secret-key",
+    }
     for derived in ("ACTION_ENDPOINT_URL", "RASA_URL", "WEB_PUBLIC_URL", "RASA_CORS_ORIGINS"):
         env.pop(derived, None)
     log = workdir / "supervisord.log"
     with log.open("ab") as out:
-        process = subprocess.Popen([str(REPO / "scripts/run-all")], cwd=REPO, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            [str(REPO / "scripts/run-all")],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     running = Supervised(workdir, env, process, log)
     try:
         for name in ("actions", "rasa", "web"):
@@ -91,8 +112,9 @@ class Citizens:
             text = questions[turn % len(questions)]
             started = time.monotonic()
             try:
-                reply = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                   timeout=10).json()  # fmt: skip
+                reply = httpx.post(
+                    f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=10
+                ).json()
                 if any(m.get("text") for m in reply) and "bận" not in str(reply):
                     self.sent.setdefault(sender, []).append(text)
             except httpx.HTTPError as error:  # Rasa itself down: refused connections are expected then
@@ -135,8 +157,9 @@ def test_each_process_killed_under_load_comes_back_and_no_turn_is_lost(supervise
     assert all(seconds <= BACK_WITHIN_SECONDS for seconds in back.values()), back
     assert max(citizens.slow) < 10
     for sender, texts in citizens.sent.items():  # every answered turn is in the stored conversation
-        tracker = httpx.get(f"{supervised.url('rasa')}/conversations/{sender}/tracker", params={"token": TOKEN},
-                            timeout=30).json()  # fmt: skip
+        tracker = httpx.get(
+            f"{supervised.url('rasa')}/conversations/{sender}/tracker", params={"token": TOKEN}, timeout=30
+        ).json()
         stored = [e["text"] for e in tracker["events"] if e["event"] == "user"]
         assert len(stored) >= len(texts), sender
         assert all(text in stored for text in set(texts))

@@ -1,6 +1,7 @@
 """Fixtures for the web app tests: the real web app started by `scripts/run-web` on a free port,
 a socket.io stand-in for Rasa (tests/web/fake_rasa.py) or the real stack, and a headless
 Chromium from Debian driven by Playwright (never a downloaded browser)."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,15 @@ import pytest
 from tests.integration.stack import REPO, free_port, stop_process_group, wait_until_up
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
 
@@ -40,9 +48,13 @@ class FakeRasa:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.web.fake_rasa", "--port", str(self.port)], cwd=REPO, env=env,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [sys.executable, "-m", "tests.web.fake_rasa", "--port", str(self.port)],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         wait_until_up(f"{self.url}/_log", self.process, timeout=60, log=self.log_file)
 
     def stop(self) -> None:
@@ -68,9 +80,14 @@ class WebApp:
     def accounts(self, *args: str, password: str | None = None) -> subprocess.CompletedProcess:
         """`python -m web.accounts ...` against this app's database."""
         return subprocess.run(
-            [sys.executable, "-m", "web.accounts", *args], cwd=REPO, env=self.env, input=password,
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            [sys.executable, "-m", "web.accounts", *args],
+            cwd=REPO,
+            env=self.env,
+            input=password,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
 
 def start_web(workdir: Path, rasa_url: str, **overrides: str) -> WebApp:
@@ -88,8 +105,14 @@ def start_web(workdir: Path, rasa_url: str, **overrides: str) -> WebApp:
     env.pop("WEB_PUBLIC_URL", None)
     log_file = workdir / "web.log"
     with log_file.open("ab") as log:
-        process = subprocess.Popen([str(REPO / "scripts" / "run-web")], cwd=REPO, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        process = subprocess.Popen(
+            [str(REPO / "scripts" / "run-web")],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     wait_until_up(f"{url}/healthz", process, timeout=120, log=log_file)
     return WebApp(url, env, process, log_file)
@@ -155,8 +178,10 @@ def new_page(browser: Any, width: int = 1280, height: int = 800, **options: Any)
     probe = PageProbe(page)
     page.on("dialog", lambda d: (probe.dialogs.append(d.message), d.dismiss()))
     page.on("pageerror", lambda e: probe.errors.append(str(e)))
-    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
-            and probe.csp_violations.append(m.text))  # fmt: skip
+    page.on(
+        "console",
+        lambda m: m.type == "error" and "Content Security Policy" in m.text and probe.csp_violations.append(m.text),
+    )
     return probe
 
 

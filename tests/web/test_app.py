@@ -1,5 +1,6 @@
 """The web app without a browser (Starlette's test client): headers, pages, feedback API,
 accounts, sign-in with CSRF, search and the assisted-session log."""
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,12 @@ PASSWORD = "mot-mat-khau-du-dai"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(rasa_public_url="http://127.0.0.1:5005", knowledge_index=tmp_path / "no-index",
-                    database_url=f"sqlite:///{tmp_path / 'web.sqlite'}", secret_key="k" * 32)  # fmt: skip
+    return Settings(
+        rasa_public_url="http://127.0.0.1:5005",
+        knowledge_index=tmp_path / "no-index",
+        database_url=f"sqlite:///{tmp_path / 'web.sqlite'}",
+        secret_key="k" * 32,
+    )
 
 
 @pytest.fixture
@@ -46,8 +51,9 @@ def signed_in(client: TestClient) -> TestClient:
     with client.app.state.db() as db:
         accounts.create(db, "tnv.test", PASSWORD, ward="Phường Kinh Bắc")
     token = csrf_of(client.get("/volunteer").text)
-    response = client.post("/volunteer/login", data={"csrf_token": token, "name": "tnv.test", "password": PASSWORD},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/volunteer/login", data={"csrf_token": token, "name": "tnv.test", "password": PASSWORD}, follow_redirects=False
+    )
     assert response.status_code == 303
     return client
 
@@ -84,9 +90,17 @@ def test_widget_assets_can_be_embedded_elsewhere(client: TestClient) -> None:
 
 def test_procedure_page_content(client: TestClient) -> None:
     html = client.get("/thu-tuc/1.001193").text
-    for part in ("Thủ tục đăng ký khai sinh", "Giấy tờ cần chuẩn bị", "Các bước thực hiện", "Lệ phí và thời hạn",
-                 "Nộp ở đâu", "Nộp trực tuyến", "/thu-tuc/1.001193/qr.svg", 'href="/?thu_tuc=1.001193"',
-                 "https://dichvucong.gov.vn/"):  # fmt: skip
+    for part in (
+        "Thủ tục đăng ký khai sinh",
+        "Giấy tờ cần chuẩn bị",
+        "Các bước thực hiện",
+        "Lệ phí và thời hạn",
+        "Nộp ở đâu",
+        "Nộp trực tuyến",
+        "/thu-tuc/1.001193/qr.svg",
+        'href="/?thu_tuc=1.001193"',
+        "https://dichvucong.gov.vn/",
+    ):
         assert part in html, part
 
 
@@ -106,8 +120,16 @@ def test_qr_code_is_plain_svg_of_the_page_url(client: TestClient, settings: Sett
 
 
 def feedback(client: TestClient, **fields: object) -> int:
-    body = {"session_id": "abc123", "message_id": "m1", "rating": "up", "procedure_code": "1.001193",
-            "payload_type": "procedure", "aspect": "fees", "lang": "vi", **fields}  # fmt: skip
+    body = {
+        "session_id": "abc123",
+        "message_id": "m1",
+        "rating": "up",
+        "procedure_code": "1.001193",
+        "payload_type": "procedure",
+        "aspect": "fees",
+        "lang": "vi",
+        **fields,
+    }
     return client.post("/api/feedback", json=body).status_code
 
 
@@ -127,16 +149,26 @@ def test_feedback_stores_one_vote_per_answer_with_digits_masked(client: TestClie
     assert row.session_hash != "abc123" and len(row.session_hash) == 64
 
 
-@pytest.mark.parametrize("bad", [{"rating": "meh"}, {"reason": "spam"}, {"session_id": "<x>"},
-                                 {"procedure_code": "drop table"}, {"aspect": "A" * 40}, {"comment": 5}])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"rating": "meh"},
+        {"reason": "spam"},
+        {"session_id": "<x>"},
+        {"procedure_code": "drop table"},
+        {"aspect": "A" * 40},
+        {"comment": 5},
+    ],
+)
 def test_feedback_rejects_bad_fields(client: TestClient, bad: dict) -> None:
     assert feedback(client, **bad) == 400
     assert stored_feedback(client) == []
 
 
 def test_feedback_accepts_cross_origin_preflight(client: TestClient) -> None:
-    response = client.options("/api/feedback", headers={"Origin": "https://phuong.example.vn",
-                                                        "Access-Control-Request-Method": "POST"})  # fmt: skip
+    response = client.options(
+        "/api/feedback", headers={"Origin": "https://phuong.example.vn", "Access-Control-Request-Method": "POST"}
+    )
     assert response.status_code == 204 and "POST" in response.headers["access-control-allow-methods"]
     assert client.post("/api/feedback", content=b"x" * 5000).status_code == 413
 
@@ -144,8 +176,11 @@ def test_feedback_accepts_cross_origin_preflight(client: TestClient) -> None:
 def test_feedback_is_rate_limited_per_session(client: TestClient) -> None:
     for n in range(VOTES_PER_SESSION):
         assert feedback(client, message_id=f"m{n}") == 201
-    response = client.post("/api/feedback", json={"session_id": "abc123", "message_id": "late", "rating": "up"},
-                           headers={"Origin": "https://phuong.example.vn"})  # fmt: skip
+    response = client.post(
+        "/api/feedback",
+        json={"session_id": "abc123", "message_id": "late", "rating": "up"},
+        headers={"Origin": "https://phuong.example.vn"},
+    )
     assert response.status_code == 429
     body = response.json()
     assert body["error"] == "too_many_requests" and "vui lòng thử lại" in body["message"]
@@ -220,12 +255,23 @@ def test_account_rules_and_sign_in_delay(client: TestClient) -> None:
 
 
 def test_accounts_cli(settings: Settings) -> None:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "WEB_DATABASE_URL": settings.database_url,
-           "WEB_SECRET_KEY": "x"}  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),
+        "WEB_DATABASE_URL": settings.database_url,
+        "WEB_SECRET_KEY": "x",
+    }
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "web.accounts", *args], input=stdin, env=env, cwd=REPO,
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "web.accounts", *args],
+            input=stdin,
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     created = run("create", "tnv.cli", "--ward", "Xã Tiên Du", "--password-stdin", stdin=PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
@@ -244,8 +290,12 @@ def test_sign_in_needs_csrf_token(client: TestClient) -> None:
     token = csrf_of(client.get("/volunteer").text)
     wrong = client.post("/volunteer/login", data={"csrf_token": token, "name": "tnv.b", "password": "x" * 12})
     assert wrong.status_code == 401
-    foreign = client.post("/volunteer/login", data={"csrf_token": token, "name": "tnv.b", "password": PASSWORD},
-                          headers={"Origin": "https://evil.example"}, follow_redirects=False)  # fmt: skip
+    foreign = client.post(
+        "/volunteer/login",
+        data={"csrf_token": token, "name": "tnv.b", "password": PASSWORD},
+        headers={"Origin": "https://evil.example"},
+        follow_redirects=False,
+    )
     assert foreign.status_code == 403
 
 
@@ -281,10 +331,16 @@ def test_assisted_log_counts_and_csv(signed_in: TestClient) -> None:
     page = signed_in.get("/volunteer/chat", params={"thu_tuc": "1.001193"}).text
     assert 'data-assisted="true"' in page and 'value="1.001193"' in page
     token = csrf_of(page)
-    for ward, outcome in [("Phường Kinh Bắc", "filed_online"), ("Phường Kinh Bắc", "referred"),
-                          ("Xã Tiên Du", "not_yet")]:  # fmt: skip
-        done = signed_in.post("/volunteer/log", data={"csrf_token": token, "ward": ward, "outcome": outcome,
-                                                      "procedure_code": "1.001193"}, follow_redirects=False)  # fmt: skip
+    for ward, outcome in [
+        ("Phường Kinh Bắc", "filed_online"),
+        ("Phường Kinh Bắc", "referred"),
+        ("Xã Tiên Du", "not_yet"),
+    ]:
+        done = signed_in.post(
+            "/volunteer/log",
+            data={"csrf_token": token, "ward": ward, "outcome": outcome, "procedure_code": "1.001193"},
+            follow_redirects=False,
+        )
         assert done.status_code == 303
     bad = signed_in.post("/volunteer/log", data={"csrf_token": token, "ward": "Nowhere", "outcome": "not_yet"})
     assert bad.status_code == 400
@@ -298,4 +354,7 @@ def test_assisted_log_counts_and_csv(signed_in: TestClient) -> None:
     assert export.content.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert sorted((r["phuong_xa"], r["ket_qua"]) for r in rows) == [
-        ("Phường Kinh Bắc", "filed_online"), ("Phường Kinh Bắc", "referred"), ("Xã Tiên Du", "not_yet")]
+        ("Phường Kinh Bắc", "filed_online"),
+        ("Phường Kinh Bắc", "referred"),
+        ("Xã Tiên Du", "not_yet"),
+    ]

@@ -1,5 +1,6 @@
 """Findings of the security audit, each pinned by a test: forged client addresses, the Host header
 in absolute URLs and QR codes, `Origin: null`, and unthrottled or locking-out sign-ins."""
+
 from __future__ import annotations
 
 import re
@@ -28,11 +29,14 @@ PAGE = f"{PUBLIC}/thu-tuc/1.001193"
 
 
 def make_client(tmp_path: Path, client: tuple[str, int] = ("203.0.113.7", 50000), **settings: object) -> TestClient:
-    config = Settings(rasa_public_url="http://127.0.0.1:5005", knowledge_index=tmp_path / "no-index",
-                      database_url=f"sqlite:///{tmp_path / 'web.sqlite'}", secret_key="k" * 32,
-                      **settings)  # type: ignore[arg-type]  # fmt: skip
-    return TestClient(create_app(config, Catalog(config.knowledge_index)), base_url="http://testserver",
-                      client=client)  # fmt: skip
+    config = Settings(
+        rasa_public_url="http://127.0.0.1:5005",
+        knowledge_index=tmp_path / "no-index",
+        database_url=f"sqlite:///{tmp_path / 'web.sqlite'}",
+        secret_key="k" * 32,
+        **settings,
+    )  # type: ignore[arg-type]
+    return TestClient(create_app(config, Catalog(config.knowledge_index)), base_url="http://testserver", client=client)
 
 
 @pytest.fixture
@@ -51,8 +55,12 @@ def csrf_of(html: str) -> str:
 
 def sign_in(client: TestClient, name: str = "tnv.test", password: str = PASSWORD, **headers: str) -> httpx.Response:
     token = csrf_of(client.get("/volunteer").text)
-    return client.post("/volunteer/login", data={"csrf_token": token, "name": name, "password": password},
-                       headers=headers, follow_redirects=False)  # fmt: skip
+    return client.post(
+        "/volunteer/login",
+        data={"csrf_token": token, "name": name, "password": password},
+        headers=headers,
+        follow_redirects=False,
+    )
 
 
 def qr_text(svg: bytes) -> list[str]:
@@ -90,8 +98,16 @@ def test_settings_refuse_a_public_url_without_origin(bad: str) -> None:
         Settings.from_env(env(WEB_PUBLIC_URL=bad))
 
 
-FLAGS = [("1", True), ("True", True), ("YES", True), (" on ", True), ("", False), ("0", False), ("False", False),
-         ("off", False)]  # fmt: skip
+FLAGS = [
+    ("1", True),
+    ("True", True),
+    ("YES", True),
+    (" on ", True),
+    ("", False),
+    ("0", False),
+    ("False", False),
+    ("off", False),
+]
 
 
 @pytest.mark.parametrize(("value", "expected"), FLAGS)
@@ -126,8 +142,13 @@ def test_origin_normalisation() -> None:
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WebApp]:
     """The real app under uvicorn, started by scripts/run-web, trusting `param` as its proxy. A stray
     FORWARDED_ALLOW_IPS in the environment must not widen that trust."""
-    app = start_web(tmp_path, "http://127.0.0.1:9", WEB_TRUSTED_PROXIES=request.param, FORWARDED_ALLOW_IPS="*",
-                    KNOWLEDGE_INDEX=str(tmp_path / "no-index"))  # fmt: skip
+    app = start_web(
+        tmp_path,
+        "http://127.0.0.1:9",
+        WEB_TRUSTED_PROXIES=request.param,
+        FORWARDED_ALLOW_IPS="*",
+        KNOWLEDGE_INDEX=str(tmp_path / "no-index"),
+    )
     app.extra["proxies"] = request.param
     try:
         yield app
@@ -137,9 +158,14 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WebApp]:
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies(served: WebApp) -> None:
     with httpx.Client(base_url=served.url, timeout=10) as http:
-        codes = [http.post("/api/feedback", json={"session_id": f"s{n}", "message_id": "m1", "rating": "up"},
-                           headers={"X-Forwarded-For": f"10.{n // 250}.{n % 250}.1"}).status_code
-                 for n in range(VOTES_PER_CLIENT + 1)]  # fmt: skip
+        codes = [
+            http.post(
+                "/api/feedback",
+                json={"session_id": f"s{n}", "message_id": "m1", "rating": "up"},
+                headers={"X-Forwarded-For": f"10.{n // 250}.{n % 250}.1"},
+            ).status_code
+            for n in range(VOTES_PER_CLIENT + 1)
+        ]
     if served.extra["proxies"]:  # each vote names another client: none is over its limit
         assert set(codes) == {201}
     else:  # the header is ignored: every vote comes from 127.0.0.1, and the last is one too many
@@ -170,8 +196,14 @@ def test_default_public_address_is_the_local_port(tmp_path: Path) -> None:
 
 
 # "null", empty, another site, the Host we were reached by, a look-alike, our host over the wrong scheme
-FOREIGN = ["null", "", "https://evil.example", "http://testserver", f"{PUBLIC}.evil.example",
-           "http://tro-ly.bacninh.example"]  # fmt: skip
+FOREIGN = [
+    "null",
+    "",
+    "https://evil.example",
+    "http://testserver",
+    f"{PUBLIC}.evil.example",
+    "http://tro-ly.bacninh.example",
+]
 
 
 @pytest.mark.parametrize("origin", FOREIGN)

@@ -1,5 +1,6 @@
 """Pages and the volunteer console in a real browser: sign-in, search, print, QR code,
 guided chat and the assisted-session log; accessibility (axe-core) and screenshots."""
+
 from __future__ import annotations
 
 import csv
@@ -35,8 +36,11 @@ def pdf_pages(pdf: bytes) -> int:
 def axe_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
     page.add_script_tag(content=axe_source)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in result["violations"] if v["impact"] in BLOCKING]  # fmt: skip
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in BLOCKING
+    ]
 
 
 def test_volunteer_signs_in_and_finds_so_do(web: WebApp, volunteer: tuple[str, str], probe: PageProbe) -> None:
@@ -94,8 +98,9 @@ def test_qr_code_opens_the_procedure_page(web: WebApp, browser: Any) -> None:
         page.context.close()
 
 
-def test_guided_chat_and_session_log(web: WebApp, fake_rasa: FakeRasa, volunteer: tuple[str, str],
-                                     probe: PageProbe) -> None:  # fmt: skip
+def test_guided_chat_and_session_log(
+    web: WebApp, fake_rasa: FakeRasa, volunteer: tuple[str, str], probe: PageProbe
+) -> None:
     page = probe.page
     sign_in(page, web, volunteer)
     page.get_by_label(re.compile("Tên thủ tục")).fill("1.001193")
@@ -121,7 +126,9 @@ def test_guided_chat_and_session_log(web: WebApp, fake_rasa: FakeRasa, volunteer
     export = httpx.get(web.url + "/volunteer/log.csv", cookies=cookies, timeout=10)
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
-    assert {"phuong_xa": "Phường Kinh Bắc", "ma_thu_tuc": "1.001193", "ket_qua": "filed_online"}.items() <= rows[0].items()
+    assert {"phuong_xa": "Phường Kinh Bắc", "ma_thu_tuc": "1.001193", "ket_qua": "filed_online"}.items() <= rows[
+        0
+    ].items()
 
 
 def test_console_needs_sign_in(web: WebApp) -> None:
@@ -143,8 +150,9 @@ def test_no_serious_accessibility_violations(web: WebApp, browser: Any, axe_sour
         page.context.close()
 
 
-def test_no_serious_accessibility_violations_in_open_widget(web: WebApp, browser: Any, axe_source: str,
-                                                            volunteer: tuple[str, str]) -> None:  # fmt: skip
+def test_no_serious_accessibility_violations_in_open_widget(
+    web: WebApp, browser: Any, axe_source: str, volunteer: tuple[str, str]
+) -> None:
     probe = new_page(browser, bypass_csp=True)
     page = probe.page
     try:
@@ -164,8 +172,9 @@ def test_no_serious_accessibility_violations_in_open_widget(web: WebApp, browser
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (360, 740), (640, 400)])
-def test_screenshots_and_no_sideways_scrolling(web: WebApp, browser: Any, artifacts: Path,
-                                                width: int, height: int) -> None:  # fmt: skip
+def test_screenshots_and_no_sideways_scrolling(
+    web: WebApp, browser: Any, artifacts: Path, width: int, height: int
+) -> None:
     probe = new_page(browser, width, height)
     page = probe.page
     try:

@@ -1,5 +1,6 @@
 """The widget and the volunteer search against the real servers: Rasa (socket.io channel),
 the action server and the knowledge index. Needs `make setup` (model + index)."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from bot.payloads import choose_payload
 from tests.conftest import identity_digits
-from tests.integration.stack import Stack
-from tests.integration.stack import stop_process_group
+from tests.integration.stack import Stack, stop_process_group
 from tests.web.conftest import REPO, PageProbe, WebApp, new_page, start_web, wait_for
 from tests.web.test_pages import sign_in
 from tests.web.test_widget import answers, ask, open_widget, press_until_focused, stored
@@ -37,8 +38,9 @@ def stack_web(stack: Stack, tmp_path_factory) -> Iterator[WebApp]:
 
 
 def tracker_events(stack: Stack, session_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{stack.rasa_url}/conversations/{session_id}/tracker",
-                         params={"token": "test-token"}, timeout=10)  # fmt: skip
+    response = httpx.get(
+        f"{stack.rasa_url}/conversations/{session_id}/tracker", params={"token": "test-token"}, timeout=10
+    )
     response.raise_for_status()
     return response.json()["events"]
 
@@ -62,24 +64,19 @@ def user_texts(stack: Stack, session_id: str) -> list[str]:
     return [e["text"] for e in tracker_events(stack, session_id) if e["event"] == "user"]
 
 
-def choose_payload(code: str) -> str:
-    return '/choose_procedure{"procedure_code": "%s"}' % code
-
-
 def test_widget_answers_through_real_rasa(stack_web: WebApp, stack: Stack, probe: PageProbe) -> None:
     page = probe.page
     open_widget(page, stack_web.url + "/")
-    ask(page, "làm giấy khai sinh cho con cần những giấy tờ gì")
-    answer = answers(page).last
-    # A procedure card, or the choice list when the engine asks which one: either names codes.
-    expect(answer.locator(".tltt-card")).to_contain_text(re.compile(r"\d\.\d{6}"), timeout=30_000)
+    ask(page, QUESTION)
+    answer = reply(page, 1, "procedure")  # the birth registration's documents, on its card
+    assert (answer["code"], answer["aspect"]) == ("1.001193", "documents")
+    expect(answers(page).last.locator(".tltt-card-title")).to_have_text("Thủ tục đăng ký khai sinh")
     session = stored(page)["session_id"]
     users = [e for e in tracker_events(stack, session) if e["event"] == "user"]
     assert users and users[0]["input_channel"] == "socketio"
 
 
-def test_choice_buttons_and_quick_replies_through_real_rasa(stack_web: WebApp, stack: Stack,
-                                                            probe: PageProbe) -> None:  # fmt: skip
+def test_choice_buttons_and_quick_replies_through_real_rasa(stack_web: WebApp, stack: Stack, probe: PageProbe) -> None:
     page = probe.page
     open_widget(page, stack_web.url + "/")
     ask(page, QUESTION)
@@ -187,8 +184,7 @@ def test_dossier_deep_link_and_lookup(stack_web: WebApp, dossier_records: list[d
     assert digits not in page.content() and digits not in json.dumps(stored(page))
 
 
-def test_assisted_chat_metadata_reaches_rasa(stack_web: WebApp, stack: Stack, browser: Any,
-                                             tmp_path: Path) -> None:  # fmt: skip
+def test_assisted_chat_metadata_reaches_rasa(stack_web: WebApp, stack: Stack, browser: Any, tmp_path: Path) -> None:
     name, password = "tnv.stack", "mat-khau-du-dai-stack"
     done = stack_web.accounts("create", name, "--password-stdin", password=password + "\n")
     assert done.returncode == 0, done.stderr

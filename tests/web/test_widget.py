@@ -1,5 +1,6 @@
 """The citizen widget in a real browser, against the real web app and a socket.io stand-in for
 Rasa that replies with our real answer composer (tests/web/fake_rasa.py)."""
+
 from __future__ import annotations
 
 import functools
@@ -62,7 +63,8 @@ def test_question_gets_text_and_procedure_card(web: WebApp, fake_rasa: FakeRasa,
     expect(card).to_contain_text("Thủ tục đăng ký khai sinh")
     expect(card).to_contain_text("1.001193")
     expect(card.get_by_role("link", name=re.compile("Xem chi tiết"))).to_have_attribute(
-        "href", f"{web.url}/thu-tuc/1.001193")
+        "href", f"{web.url}/thu-tuc/1.001193"
+    )
     # The paragraphs and the payload Rasa sends as separate events form one answer with one vote bar.
     expect(answers(page)).to_have_count(1)
     expect(answers(page).locator(".tltt-vote")).to_have_count(2)
@@ -144,8 +146,11 @@ def test_injected_markup_renders_as_text(web: WebApp, probe: PageProbe) -> None:
 def test_only_official_https_links_are_clickable(web: WebApp, probe: PageProbe) -> None:
     page = probe.page
     open_widget(page, web.url + "/")
-    ask(page, "echo Xem https://dichvucong.gov.vn/p/home. Hoặc https://evil.example.com/x, "
-              "http://bacninh.gov.vn/a và javascript:alert(1)")  # fmt: skip
+    ask(
+        page,
+        "echo Xem https://dichvucong.gov.vn/p/home. Hoặc https://evil.example.com/x, "
+        "http://bacninh.gov.vn/a và javascript:alert(1)",
+    )
     answer = answers(page).last
     expect(answer).to_contain_text("evil.example.com")
     links = answer.locator(".tltt-text a")
@@ -218,8 +223,12 @@ def test_feedback_is_stored_without_personal_data(web: WebApp, probe: PageProbe)
 
     engine = create_engine(web.env["WEB_DATABASE_URL"])
     with engine.connect() as db:
-        rows = db.execute(text("SELECT rating, reason, comment, procedure_code, aspect, payload_type, session_hash "
-                               "FROM web_feedback ORDER BY id")).all()  # fmt: skip
+        rows = db.execute(
+            text(
+                "SELECT rating, reason, comment, procedure_code, aspect, payload_type, session_hash "
+                "FROM web_feedback ORDER BY id"
+            )
+        ).all()
     session_hash = hashlib.sha256(stored(page)["session_id"].encode()).hexdigest()
     mine = [r for r in rows if r.session_hash == session_hash]
     assert [(r.rating, r.reason, r.aspect) for r in mine] == [("up", "", "documents"), ("down", "outdated", "fees")]
@@ -285,7 +294,9 @@ def test_one_tag_embed_on_another_site(web: WebApp, browser: Any, tmp_path: Path
     """A ward's page on another origin: the widget fetches its config and posts feedback cross-origin."""
     (tmp_path / "phuong.html").write_text(
         f'<!doctype html><html lang="vi"><head><title>Phường Kinh Bắc</title></head><body><h1>Phường Kinh Bắc</h1>'
-        f'<script src="{web.url}/static/widget/widget.js" defer></script></body></html>', encoding="utf-8")
+        f'<script src="{web.url}/static/widget/widget.js" defer></script></body></html>',
+        encoding="utf-8",
+    )
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

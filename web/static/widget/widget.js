@@ -16,7 +16,7 @@
   var MERGE_MS = 4000; // bot events this close together in one turn form one answer
   var TYPING_MS = 25000;
   var PROCEDURE_CODE = /^\d\.\d{6}$/;
-  var DOSSIER_CODE = /^[A-Za-z0-9][A-Za-z0-9.\-]{4,39}$/;
+  var DOSSIER_CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{4,39}$/;
   var URL_IN_TEXT = /https?:\/\/[^\s<>"']+/g;
 
   var T = {
@@ -315,19 +315,22 @@
     var group = el("div", "tltt-chips");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", t("suggestions"));
-    var codes = m.custom && m.custom.type === "choices" ? choiceCodes(m.custom) : [];
+    var inCard = m.custom && m.custom.type === "choices" ? choicePayloads(m.custom) : [];
     m.quick_replies.forEach(function (q) {
-      if (codes.some(function (c) { return q.payload.indexOf(c) >= 0; })) return; // shown in the card
+      if (inCard.indexOf(q.payload) >= 0) return; // shown in the card
       group.appendChild(button("tltt-chip", q.title, function () { send(q.payload, q.title); }));
     });
     return group;
   }
 
-  function choiceCodes(custom) {
+  function choicePayloads(custom) {
     return (Array.isArray(custom.options) ? custom.options : [])
-      .map(function (o) { return str(o && o.code, 20); }).filter(function (c) { return PROCEDURE_CODE.test(c); });
+      .map(function (o) { return str(o && o.payload, 300); }).filter(Boolean);
   }
 
+  // A choice sends the payload the bot put in its option (bot/payloads.py builds it). Only a deep
+  // link (?thu_tuc=CODE) has no bot message to take it from: this is the one copy of that rule
+  // outside bot/payloads.py, and tests/test_payloads.py checks that both build the same text.
   function choosePayload(code) { return '/choose_procedure{"procedure_code": "' + code + '"}'; }
 
   function card(c, m) {
@@ -346,10 +349,10 @@
       box.appendChild(el("p", "tltt-card-title", t("choose")));
       var list = el("ul", "tltt-choices");
       c.options.slice(0, 8).forEach(function (o) {
-        var code = str(o && o.code, 20), title = str(o && o.title, 300);
-        if (!PROCEDURE_CODE.test(code)) return;
+        var code = str(o && o.code, 20), title = str(o && o.title, 300), payload = str(o && o.payload, 300);
+        if (!PROCEDURE_CODE.test(code) || !payload) return;
         var li = el("li");
-        li.appendChild(button("tltt-choice", title + " (" + code + ")", function () { send(choosePayload(code), title); }));
+        li.appendChild(button("tltt-choice", title + " (" + code + ")", function () { send(payload, title); }));
         list.appendChild(li);
       });
       box.appendChild(list);

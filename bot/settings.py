@@ -1,0 +1,50 @@
+"""Every environment variable the Rasa process reads (defaults: scripts/defaults.sh).
+
+bot/serve.py's ServerSettings reads the server's at start; the channels' hash keys are read once
+here. Rasa 3.6 pins pydantic 1, so these are plain dataclasses rather than pydantic-settings. This
+module imports nothing of Rasa: tests/test_settings.py checks the README's table against VARIABLES.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Dict, Mapping, Optional
+
+# name -> default; "" means none here (scripts/defaults.sh sets RASA_TOKEN, the keys and the origins)
+VARIABLES: Dict[str, str] = {
+    "RASA_HOST": "127.0.0.1",
+    "RASA_PORT": "5005",
+    "RASA_TOKEN": "",
+    "RASA_CORS_ORIGINS": "",
+    "RASA_MODEL": "models/assistant.tar.gz",
+    "RASA_ENDPOINTS": "endpoints.yml",
+    "RASA_CREDENTIALS": "credentials.yml",
+    "PRIVACY_KEY": "",
+    "SESSION_SECRET": "",
+}
+
+
+def read(env: Mapping[str, str], name: str) -> str:
+    """The variable's value, or its default when unset or empty."""
+    return env.get(name) or VARIABLES[name]
+
+
+@dataclass(frozen=True)
+class ChannelKeys:
+    privacy_key: str  # keys the hash of a client's address (bot.channels.guard.client_key)
+    session_secret: str  # keys a widget's session token (bot.channels.socketio.session_token)
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> ChannelKeys:
+        env = os.environ if env is None else env
+        # without scripts/defaults.sh (a bare `rasa run`), still one stable key per process
+        fallback = read(env, "RASA_TOKEN") or "development"
+        return cls(read(env, "PRIVACY_KEY") or fallback, read(env, "SESSION_SECRET") or fallback)
+
+
+@cache
+def channel_keys() -> ChannelKeys:
+    """Read on first use, then kept: the keys must not change under a running server."""
+    return ChannelKeys.from_env()

@@ -1,0 +1,78 @@
+"""`KnowledgeBase`: one index folder loaded for searching, swapped for a rebuilt one without a restart."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from knowledge.embedding.load import query_embedder
+from knowledge.glossary import load_glossary
+from knowledge.index import load_index, read_manifest
+from knowledge.model import Procedure
+from knowledge.search.ranker import Ranker, SearchResult
+from knowledge.settings import get_settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+class KnowledgeBase:
+    """Loads an index folder; `reload_if_changed` swaps in a rebuilt index without a restart.
+
+    `threads` sets torch's (process-wide) thread count for query embedding (default
+    $KNOWLEDGE_QUERY_THREADS; 0 keeps torch's default).
+    """
+
+    def __init__(
+        self, index_dir: Path | str, embedder: SentenceTransformer | None = None, threads: int | None = None
+    ) -> None:
+        threads = get_settings().query_threads if threads is None else threads
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        data = load_index(self.index_dir)
+        if embedder is None:
+            embedder = query_embedder(data.manifest.get("model_name"))
+        self._embedder = embedder
+        self._ranker = Ranker(data, embedder, load_glossary())
+
+    @property
+    def ranker(self) -> Ranker:
+        return self._ranker
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self._ranker.data.manifest
+
+    @property
+    def procedures(self) -> list[Procedure]:
+        """The loaded catalog."""
+        return self._ranker.data.procedures
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        return self._ranker.search(query, k)
+
+    def get(self, code: str) -> Procedure | None:
+        ranker = self._ranker
+        i = ranker.by_code.get(code.strip())
+        return ranker.data.procedures[i] if i is not None else None
+
+    def reload_if_changed(self) -> bool:
+        """Load the index again if its manifest names another build; True when swapped."""
+        manifest = read_manifest(self.index_dir)
+        if not manifest or manifest.get("build_id") == self.manifest.get("build_id"):
+            return False
+        with self._lock:
+            if manifest.get("build_id") == self.manifest.get("build_id"):
+                return False
+            data = load_index(self.index_dir)
+            embedder = self._embedder
+            if data.manifest.get("model") != self.manifest.get("model"):
+                embedder = query_embedder(data.manifest.get("model_name"))
+            self._embedder = embedder
+            self._ranker = Ranker(data, embedder, load_glossary())  # one assignment: readers see old or new
+        return True
