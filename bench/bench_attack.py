@@ -30,8 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.conftest import _dossier_records  # noqa: E402  (one set of test dossiers)
-from tests.integration.stack import Stack, free_port, stop_process_group, wait_until_up  # noqa: E402
+from tests.integration.stack import Stack, stop_process_group, wait_until_up  # noqa: E402
 from tests.integration.test_holes import WORST_CASE  # noqa: E402
+from tests.integration.test_supervision import start_supervised  # noqa: E402
 
 QUESTIONS = ["làm giấy khai sinh cho con cần gì", "lệ phí bao nhiêu", "xin chào", "mất bao lâu"]
 
@@ -115,54 +116,16 @@ def guess_rate(stack: Stack, seconds: float) -> None:
 
 
 def restart_times(workdir: Path) -> None:
-    env = {
-        **os.environ,
-        "RASA_PORT": str(free_port()),
-        "ACTIONS_PORT": str(free_port()),
-        "WEB_PORT": str(free_port()),
-        "TRACKER_DB": str(workdir / "sv-tracker.db"),
-        "DATABASE_URL": f"sqlite:///{workdir / 'sv.sqlite'}",
-        "WEB_DATABASE_URL": f"sqlite:///{workdir / 'sv-web.sqlite'}",
-        "RASA_TOKEN": "bench-token",
-        "SUPERVISOR_STATE": str(workdir),
-    }
-    for derived in ("ACTION_ENDPOINT_URL", "RASA_URL", "WEB_PUBLIC_URL", "RASA_CORS_ORIGINS"):
-        env.pop(derived, None)
-    health = {
-        "actions": f"http://127.0.0.1:{env['ACTIONS_PORT']}/health",
-        "rasa": f"http://127.0.0.1:{env['RASA_PORT']}/status?token=bench-token",
-        "web": f"http://127.0.0.1:{env['WEB_PORT']}/healthz",
-    }
-    log = workdir / "supervisord.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [str(REPO / "scripts/run-all")],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    supervised = start_supervised(workdir, token="bench-token")
     try:
-        for url in health.values():
-            wait_until_up(url, process, timeout=240, log=log)
-        for name, url in health.items():
-            pid = int(
-                subprocess.run(
-                    [str(REPO / "scripts/run-all"), "ctl", "pid", name],
-                    env=env,
-                    cwd=REPO,
-                    capture_output=True,
-                    text=True,
-                ).stdout
-            )
-            os.kill(pid, signal.SIGKILL)
+        for name in ("actions", "web", "rasa"):
+            os.kill(supervised.pid(name), signal.SIGKILL)
             killed = time.monotonic()
             time.sleep(1)
-            wait_until_up(url, process, timeout=120, log=log)
+            wait_until_up(supervised.health(name), supervised.process, timeout=120, log=supervised.log)
             print(f"4. {name}: killed with SIGKILL, answering again after {time.monotonic() - killed:.1f} s")
     finally:
-        stop_process_group(process, timeout=60)
+        stop_process_group(supervised.process, timeout=60)
 
 
 def main() -> int:

@@ -36,7 +36,7 @@ class Supervised:
 
     def health(self, name: str) -> str:
         return {
-            "rasa": f"{self.url('rasa')}/status?token={TOKEN}",
+            "rasa": f"{self.url('rasa')}/status?token={self.env['RASA_TOKEN']}",
             "actions": f"{self.url('actions')}/health",
             "web": f"{self.url('web')}/healthz",
         }[name]
@@ -59,9 +59,8 @@ class Supervised:
         return int(out.stdout.strip())
 
 
-@pytest.fixture(scope="module")
-def supervised(tmp_path_factory) -> Iterator[Supervised]:
-    workdir = Path(tmp_path_factory.mktemp("supervised"))
+def start_supervised(workdir: Path, token: str = TOKEN) -> Supervised:
+    """`scripts/run-all` on free ports with its state in `workdir`, once every process answers."""
     env = {
         **os.environ,
         "RASA_PORT": str(free_port()),
@@ -70,7 +69,7 @@ def supervised(tmp_path_factory) -> Iterator[Supervised]:
         "TRACKER_DB": str(workdir / "tracker.db"),
         "DATABASE_URL": f"sqlite:///{workdir / 'dossiers.sqlite'}",
         "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.sqlite'}",
-        "RASA_TOKEN": TOKEN,
+        "RASA_TOKEN": token,
         "SUPERVISOR_STATE": str(workdir),
         "WEB_SECRET_KEY": "test-secret-key",
     }
@@ -90,9 +89,19 @@ def supervised(tmp_path_factory) -> Iterator[Supervised]:
     try:
         for name in ("actions", "rasa", "web"):
             wait_until_up(running.health(name), process, timeout=240, log=log)
+    except Exception:
+        stop_process_group(process, timeout=60)
+        raise
+    return running
+
+
+@pytest.fixture(scope="module")
+def supervised(tmp_path_factory) -> Iterator[Supervised]:
+    running = start_supervised(Path(tmp_path_factory.mktemp("supervised")))
+    try:
         yield running
     finally:
-        stop_process_group(process, timeout=60)
+        stop_process_group(running.process, timeout=60)
 
 
 @dataclass
