@@ -47,9 +47,8 @@ class VietnameseTokenizer(WhitespaceTokenizer):
         return tokens
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class LanguageDetector(GraphComponent):
-    """Adds a `language` entity ("vi"/"en") so the `language` slot follows the citizen."""
+class _Untrained(GraphComponent):
+    """A component with nothing to learn or configure: training data passes through unchanged."""
 
     @classmethod
     def create(
@@ -58,11 +57,16 @@ class LanguageDetector(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> LanguageDetector:
+    ) -> GraphComponent:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class LanguageDetector(_Untrained):
+    """Adds a `language` entity ("vi"/"en") so the `language` slot follows the citizen."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -188,25 +192,12 @@ LOOKUP_CUES = re.compile(
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class DossierIntentGate(GraphComponent):
+class DossierIntentGate(_Untrained):
     """The dossier form opens only for a message that means a lookup: a dossier code in it
     (the `dossier_code` regex entity) makes it a lookup, and `check_dossier` without a code or
     any lookup word ("{{7*7}}", "' OR 1=1 --") is out of scope. Runs after the entity extractors."""
 
     LOOKUP, CODE_INTENTS, REPLACEMENT = "check_dossier", ("check_dossier", "inform_dossier_code"), "out_of_scope"
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DossierIntentGate:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
