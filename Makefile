@@ -29,11 +29,12 @@ help:
 	@echo "make lint   ruff, mypy and eslint"
 	@echo "make bench  print the benchmarks (needs ../shared/data)"
 
-$(RASA_VENV)/.installed: requirements/rasa.lock
+$(RASA_VENV)/.installed: requirements/rasa.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
 	$(PYTHON310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q --upgrade "pip==24.2"
 	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.lock
+	$(RASA_VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 
 # torch first, on its own, so no resolver ever picks a CUDA build.
@@ -52,7 +53,7 @@ $(KNOWLEDGE_INDEX)/manifest.json: $(EMBEDDING_DIR)/.complete $(KNOWLEDGE_INPUTS)
 	$(APP_VENV)/bin/knowledge build --index $(KNOWLEDGE_INDEX)
 
 $(RASA_MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS) $(shell find bot -name '*.py')
-	PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa train --domain bot/domain --data data \
+	$(RASA_VENV)/bin/rasa train --domain bot/domain --data data \
 		--config config.yml --out models --fixed-model-name assistant
 
 # The widget's pinned socket.io client is committed; npm brings axe-core for the browser tests.
@@ -75,7 +76,7 @@ config:
 	  echo "$$v=$${!v}"; done'
 
 validate: $(RASA_VENV)/.installed
-	PYTHONPATH=$(CURDIR) $(RASA_VENV)/bin/rasa data validate --domain bot/domain --data data \
+	$(RASA_VENV)/bin/rasa data validate --domain bot/domain --data data \
 		--config config.yml --fail-on-warnings
 
 test-unit: $(APP_VENV)/.installed $(EMBEDDING_DIR)/.complete web/node_modules/.installed
@@ -85,10 +86,11 @@ test-integration: setup web/node_modules/.installed
 	$(APP_VENV)/bin/python -m pytest -m integration
 
 # ruff (lint and format), mypy (strict on the packages listed in pyproject.toml), eslint on the widget.
-lint: $(APP_VENV)/.installed web/node_modules/.installed
+lint: $(APP_VENV)/.installed $(RASA_VENV)/.installed web/node_modules/.installed
 	$(APP_VENV)/bin/ruff check .
 	$(APP_VENV)/bin/ruff format --check .
 	$(APP_VENV)/bin/mypy
+	$(RASA_VENV)/bin/mypy --python-version 3.10 --follow-imports=silent bot
 	cd web && npx --no-install eslint .
 
 test: lint setup web/node_modules/.installed

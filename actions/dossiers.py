@@ -17,13 +17,21 @@ from actions.boundary import client_key, language, latest_text, never_fails, tex
 from actions.procedures import send
 from actions.runtime import runtime
 from answers import compose
-from dossiers import BackendUnavailable, Dossier, Locked, backend_from_env, extract_identity_digits, normalize_code
+from dossiers import (
+    BackendUnavailable,
+    Dossier,
+    DossierBackend,
+    Locked,
+    backend_from_env,
+    extract_identity_digits,
+    normalize_code,
+)
 
 LOOKUP_TIMEOUT_SECONDS = 4.0  # the citizen hears back within 5 s even when the source hangs
-_backend = None
+_backend: DossierBackend | None = None
 
 
-def backend():
+def backend() -> DossierBackend:
     global _backend
     if _backend is None:
         _backend = backend_from_env()
@@ -36,7 +44,8 @@ class ValidateDossierForm(FormValidationAction):
 
     @never_fails
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return await super().run(dispatcher, tracker, domain)
+        events: list[EventType] = await super().run(dispatcher, tracker, domain)
+        return events
 
     async def extract_dossier_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -73,7 +73,7 @@ class ActionAnswerProcedure(Action):
             context_code=context,
             picked_code=picked,
             pending_aspect=text_slot(tracker, "aspect"),
-            search=knowledge.search,
+            search=lambda query: knowledge.search(query, language=lang),  # decided once, by Rasa
             offered=offered,
         )
         procedure = knowledge.get(route.code) if route.code else None

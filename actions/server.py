@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+from typing import Any
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
-from sanic import Request, response
+from sanic import HTTPResponse, Request, Sanic, response
 
 from actions.runtime import runtime
 from bot.privacy import install_log_masking
@@ -18,30 +19,31 @@ from bot.privacy import install_log_masking
 logger = logging.getLogger(__name__)
 
 
-async def _failed(request: Request, exception: Exception):
+async def _failed(request: Request, exception: Exception) -> HTTPResponse:
     logger.error("request.failed: %s %s", request.path, type(exception).__name__)
     return response.json({"error": "The action server could not handle this request."}, status=500)
 
 
-def build_app():
+def build_app() -> Sanic[Any, Any]:
     executor = ActionExecutor()
     executor.register_package("actions")
-    app = create_app(executor, cors_origins=None)
+    app: Sanic[Any, Any] = create_app(executor, cors_origins=None)
     # rasa-sdk's own handler for Exception answers with the whole request (the tracker), which Rasa
     # then logs; Sanic refuses a second handler for the same exception, so this one replaces it.
     app.error_handler.cached_handlers[(Exception, None)] = _failed
 
     # rasa-sdk registers a bare GET /health; answer it first with the real state.
     @app.on_request
-    async def health(request: Request):
+    async def health(request: Request) -> HTTPResponse | None:
         if request.method == "GET" and request.path == "/health":
             status = runtime().status()
             return response.json(
                 {"status": "ok" if status.knowledge_loaded else "degraded", **dataclasses.asdict(status)}
             )
+        return None  # every other request goes on to rasa-sdk
 
     @app.before_server_start
-    async def warm_up(*_):
+    async def warm_up(*_: object) -> None:
         runtime().knowledge()  # load index and model before the first citizen waits for them
 
     return app

@@ -11,12 +11,12 @@ from typing import Any
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from answers.aspects import Aspect
 from bot.payloads import choose_payload
 from dossiers import Dossier, status
-from knowledge.model import Procedure
+from knowledge.aspects import Aspect
+from knowledge.language import LANGUAGES
+from knowledge.model import CHANNEL_NAMES, Channel, Procedure
 
-LANGUAGES = ("vi", "en")
 VIETNAM_TIME = timezone(timedelta(hours=7))
 MAX_DOCUMENTS = 12
 MAX_STEPS = 8
@@ -31,6 +31,7 @@ _env = Environment(
 )
 # `{{ day | format_date("dd/MM/y", "vi") }}`: the pattern and the locale are the template's.
 _env.filters["format_date"] = lambda day, pattern, locale: format_date(day, pattern, locale=locale)
+_env.globals["channel_names"] = CHANNEL_NAMES  # `channel_names["vi"][kind]`: knowledge.model's names
 
 
 @dataclass
@@ -108,10 +109,24 @@ def locality(match: Any, procedure: Procedure | None, language: str | None, prov
     return Reply(text, custom)
 
 
+def _macro(language: str | None, parts: str, name: str, *args: Any) -> str:
+    module = _env.get_template(f"{_language(language)}/{parts}.j2").module
+    return str(getattr(module, name)(*args)).strip()
+
+
 def _dossier_macro(language: str | None, name: str, *args: Any) -> str:
     """One macro of templates/<language>/_dossier.j2: the dossier statuses' wording."""
-    module = _env.get_template(f"{_language(language)}/_dossier.j2").module
-    return str(getattr(module, name)(*args)).strip()
+    return _macro(language, "_dossier", name, *args)
+
+
+def fee_text(channel: Channel, language: str | None) -> str:
+    """A channel's fee as the answers word it (templates/<language>/_parts.j2 `fee`); the web pages use it too."""
+    return _macro(language, "_parts", "fee", channel)
+
+
+def where_lines(p: Procedure, place: Place, language: str | None) -> list[str]:
+    """Where to submit, as the answers word it (`_parts.j2` `where`), one line per fact."""
+    return [line.strip() for line in _macro(language, "_parts", "where", p, place).splitlines() if line.strip()]
 
 
 def dossier_status_name(code: int, language: str | None) -> str:

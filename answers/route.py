@@ -6,23 +6,33 @@ the search is passed in, so it is tested without Rasa or an index.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from answers.aspects import Aspect, detect_aspect, strip_aspect_words
+from knowledge.aspects import Aspect, as_aspect, detect_aspect, strip_aspect_words
 
 
 class Hit(Protocol):
-    code: str
-    title: str
-    score: float
+    @property
+    def code(self) -> str: ...
+    @property
+    def title(self) -> str: ...
 
 
 class SearchResult(Protocol):
-    decision: str  # "answer" | "clarify" | "no_answer"
-    hits: Sequence[Hit]
-    choice_count: int  # for "clarify": how many of the hits are close enough to offer
+    @property
+    def decision(self) -> str: ...  # "answer" | "clarify" | "no_answer"
+    @property
+    def hits(self) -> Sequence[Hit]: ...
+    @property
+    def choice_count(self) -> int: ...  # for "clarify": how many of the hits are close enough to offer
+
+
+class Search(Protocol):
+    """`knowledge.KnowledgeBase.search`, or a stand-in in tests."""
+
+    def __call__(self, query: str) -> SearchResult: ...
 
 
 @dataclass
@@ -42,14 +52,14 @@ def route_turn(
     context_code: str | None,
     picked_code: str | None,
     pending_aspect: str | None,
-    search: Callable[[str], SearchResult],
+    search: Search,
     offered: Sequence[tuple[str, str]] = (),
 ) -> Route:
     """`offered`: the choices shown last, when none was picked yet; an aspect question then
     ("phí bao nhiêu?") offers them again, and the pick answers that aspect."""
     aspect = detect_aspect(text)
     if picked_code:  # a clarification button: answer what was asked before the question back
-        return Route("answer", picked_code, aspect or pending_aspect or "overview")  # type: ignore[arg-type]
+        return Route("answer", picked_code, aspect or as_aspect(pending_aspect) or "overview")
 
     follow_up = context_code is not None and (aspect is not None or intent == "ask_aspect")
     if follow_up and intent == "ask_aspect":  # about the procedure in context: nothing to search

@@ -51,7 +51,7 @@ def worst_case_parse(stack: Stack) -> None:
             httpx.post(f"{stack.rasa_url}/model/parse", params={"token": "test-token"}, json={"text": text}, timeout=30)
             best = min(best, time.perf_counter() - started)
         costs[repr(text[:6])] = best * 1000
-    worst = max(costs, key=costs.get)  # type: ignore[arg-type]
+    worst = max(costs, key=costs.get)
     print(
         f"1. worst-case parse: {costs[worst]:.0f} ms ({worst}); all: "
         + ", ".join(f"{k} {v:.0f}" for k, v in costs.items())

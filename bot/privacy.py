@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from knowledge.language import LANGUAGES
+
 __all__ = [
     "ALLOWED_METADATA",
     "clean_metadata",
@@ -628,7 +630,6 @@ def _mask_value(value: Any, depth: int) -> Any:
 
 # The one home of the metadata allow-list: what a channel may pass on and what is stored.
 ALLOWED_METADATA: Dict[str, type] = {"assisted": bool, "ui_language": str, "client_key": str}
-_UI_LANGUAGES = frozenset({"vi", "en"})
 _CLIENT_KEY = re.compile(r"[0-9a-f]{16,64}")  # the channel's keyed hash (bot/channels/guard.py)
 
 
@@ -645,7 +646,7 @@ def clean_metadata(raw: Any) -> Dict[str, Any]:
     if type(assisted) is bool:
         cleaned["assisted"] = assisted
     ui_language = raw.get("ui_language")
-    if isinstance(ui_language, str) and ui_language in _UI_LANGUAGES:
+    if isinstance(ui_language, str) and ui_language in LANGUAGES:
         cleaned["ui_language"] = ui_language
     client_key = raw.get("client_key")
     if isinstance(client_key, str) and _CLIENT_KEY.fullmatch(client_key):

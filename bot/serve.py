@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Text
@@ -94,11 +93,12 @@ def parse_off_the_event_loop() -> None:
         only_output_properties: bool = True,
     ) -> Dict[Text, Any]:
         if self.http_interpreter:
-            return await original(self, message, tracker, only_output_properties)
+            answer: Dict[Text, Any] = await original(self, message, tracker, only_output_properties)
+            return answer
         if tracker is None:
             tracker = DialogueStateTracker.from_events(message.sender_id, [])
         loop = asyncio.get_running_loop()
-        parse_data = await loop.run_in_executor(
+        parse_data: Dict[Text, Any] = await loop.run_in_executor(
             pool, self._parse_message_with_graph, message, tracker, only_output_properties
         )
         self._update_full_retrieval_intent(parse_data)
@@ -108,7 +108,7 @@ def parse_off_the_event_loop() -> None:
     original = MessageProcessor.parse_message
     if getattr(original, "__name__", "") != "parse_message_in_thread":
         parse_message.__name__ = "parse_message_in_thread"
-        MessageProcessor.parse_message = parse_message  # type: ignore[method-assign]  # Rasa's own method, replaced
+        MessageProcessor.parse_message = parse_message  # Rasa's own method, replaced
 
 
 def main() -> None:
@@ -147,4 +147,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

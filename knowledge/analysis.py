@@ -20,8 +20,6 @@ _TOKEN = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+", re.UNICODE)
 _CLAUSE = re.compile(r"[.,;:!?()\[\]{}\"“”‘’'…\n\r\t/|•*+=<>–—-]+|\s-\s")
 _SPACES = re.compile(r"\s+")
 # Shape of a folded Vietnamese syllable: optional onset, 1-3 vowels, optional coda.
-_VI_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?")
-_MARKS = set("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")  # tones + vowel marks
 BIGRAM_JOIN = "_"
 
 
@@ -38,13 +36,6 @@ def clauses(text: str) -> list[list[str]]:
     """Syllables grouped by clause (bigrams are formed inside a clause only)."""
     parts = _CLAUSE.split(normalize(text))
     return [toks for p in parts if (toks := _TOKEN.findall(p))]
-
-
-def has_diacritics(text: str) -> bool:
-    """True when any Vietnamese tone/vowel mark or đ is present."""
-    if "đ" in text.lower():
-        return True
-    return any(c in _MARKS for c in unicodedata.normalize("NFD", text))
 
 
 def lexical_terms(text: str) -> list[str]:
@@ -66,16 +57,3 @@ def query_terms(token_clauses: Iterable[list[str]], stopwords: Collection[str]) 
         terms.extend(t for t in keep if t)
         terms.extend(a + BIGRAM_JOIN + b for a, b in zip(keep, keep[1:]) if a and b)
     return list(dict.fromkeys(terms))
-
-
-def is_vietnamese_syllable(folded: str, vocabulary: Collection[str]) -> bool:
-    """Seen in Vietnamese text and shaped like a Vietnamese syllable ("get" is not: unseen)."""
-    return folded in vocabulary and _VI_SYLLABLE.fullmatch(folded) is not None
-
-
-def foreign_ratio(tokens: Iterable[str], vocabulary: Collection[str]) -> float:
-    """Share of alphabetic tokens that are not Vietnamese syllables."""
-    words = [fold(t) for t in tokens if t.isalpha()]
-    if not words:
-        return 0.0
-    return sum(not is_vietnamese_syllable(w, vocabulary) for w in words) / len(words)

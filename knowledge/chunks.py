@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from knowledge.model import Level, Procedure
+from knowledge.model import CHANNEL_NAMES, LEVEL_NAMES, Procedure
 
 ChunkKind = Literal["overview", "alias", "question", "summary", "english", "documents", "fees", "steps", "conditions"]
 
@@ -26,8 +26,6 @@ SECTION_NAMES: dict[ChunkKind, str] = {
     "steps": "Trình tự thực hiện",
     "conditions": "Yêu cầu, điều kiện",
 }
-LEVEL_NAMES: dict[Level, str] = {"ministry": "Cấp bộ", "province": "Cấp tỉnh", "commune": "Cấp xã"}
-CHANNEL_NAMES = {"online": "Trực tuyến", "post": "Dịch vụ bưu chính", "in_person": "Trực tiếp"}
 SEPARATOR = " › "
 DENSE_KINDS: frozenset[ChunkKind] = frozenset({"overview", "alias", "question", "summary", "english"})
 MAX_LEXICAL_CHARS = 3000  # long sections add noise to BM25 beyond this
@@ -60,14 +58,14 @@ def _join(parts: list[str]) -> str:
 
 
 def _overview(p: Procedure) -> str:
-    levels = ", ".join(LEVEL_NAMES[lv] for lv in p.levels)
+    levels = ", ".join(LEVEL_NAMES["vi"][lv] for lv in p.levels)
     return _join([p.title, *p.overlay.aliases, p.overlay.summary_vi, f"Lĩnh vực {p.field}" if p.field else "", levels])
 
 
 def _fees(p: Procedure) -> str:
     lines = []
     for c in p.channels:
-        lines.append(_join([CHANNEL_NAMES.get(c.kind, c.kind), c.time_limit, c.fee, c.note]))
+        lines.append(_join([CHANNEL_NAMES["vi"][c.kind], c.time_limit, c.fee, c.note]))
     return "\n".join(lines)
 
 

@@ -15,6 +15,10 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.search.decision import DecisionModel
 
 DEFAULT_INDEX = Path("var/index")
 
@@ -101,7 +105,7 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_decision(model: object, n: int, path: Path) -> None:
+def write_decision(model: DecisionModel, n: int, path: Path) -> None:
     import yaml
 
     header = (
@@ -109,7 +113,7 @@ def write_decision(model: object, n: int, path: Path) -> None:
         f"# ({n} questions) with an index {'of our curated procedures only' if 'curated' in path.name else 'with the national catalog'};\n"
         "# see knowledge/evaluate.py for the procedure. Copied into each such index's manifest at build time.\n"
     )
-    body = yaml.safe_dump(model.to_dict(), sort_keys=False, allow_unicode=True)  # type: ignore[attr-defined]
+    body = yaml.safe_dump(model.to_dict(), sort_keys=False, allow_unicode=True)
     path.write_text(header + body, encoding="utf-8")
 
 

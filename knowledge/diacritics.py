@@ -17,7 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from knowledge.analysis import clauses, has_diacritics
+from knowledge.analysis import clauses
+from knowledge.language import has_diacritics
 from knowledge.text import fold
 
 _MAX_CANDIDATES = 8

@@ -20,10 +20,14 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from knowledge.search.decision import SIGNALS, Decision, DecisionModel
+
+if TYPE_CHECKING:
+    from knowledge.search.ranker import SearchResult
 
 DEFAULT_QUESTIONS = Path(__file__).with_name("eval") / "questions.jsonl"
 VARIANT_ORDER = ["vi", "vi_nodiac", "colloquial", "en", "oos"]
@@ -88,7 +92,7 @@ def restrict(questions: Iterable[Question], codes: set[str]) -> list[Question]:
     return out
 
 
-def run(search: Callable[[str, int], object], questions: Iterable[Question], k: int = 10) -> list[Outcome]:
+def run(search: Callable[[str, int], SearchResult], questions: Iterable[Question], k: int = 10) -> list[Outcome]:
     """`search` is `KnowledgeBase.search` (or anything returning a `SearchResult`)."""
     out = []
     for q in questions:
@@ -98,11 +102,11 @@ def run(search: Callable[[str, int], object], questions: Iterable[Question], k: 
                 q,
                 [h.code for h in res.hits],
                 [h.score for h in res.hits],
-                res.decision,  # type: ignore[attr-defined]
+                res.decision,
                 res.signals,
                 res.choice_count,
             )
-        )  # type: ignore[attr-defined]
+        )
     return out
 
 
@@ -197,10 +201,10 @@ def format_metrics(m: dict[str, dict[str, float]]) -> str:
         f"in-scope no_answer {m['all'].get('no_answer', 0):.3f}"
     )
     if "vague" in m:
-        v = m["vague"]
+        g = m["vague"]
         lines.append(
-            f"vague: {v['n']}, answered outright {v['answered']:.3f}, asked back offering a fitting one "
-            f"{v['clarify_relevant']:.3f}, no_answer {v['no_answer']:.3f}"
+            f"vague: {g['n']}, answered outright {g['answered']:.3f}, asked back offering a fitting one "
+            f"{g['clarify_relevant']:.3f}, no_answer {g['no_answer']:.3f}"
         )
     return "\n".join(lines)
 
@@ -274,7 +278,7 @@ def calibrate(
 
 def split_check(
     outcomes: Sequence[Outcome], max_oos_answered: float = MAX_OOS_ANSWERED
-) -> tuple[DecisionModel, dict, dict]:
+) -> tuple[DecisionModel, dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """Fit on even-numbered questions, report on both halves."""
     even = [o for o in outcomes if int("".join(filter(str.isdigit, o.question.id)) or 0) % 2 == 0]
     odd = [o for o in outcomes if o not in even]

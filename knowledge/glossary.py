@@ -6,10 +6,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from knowledge.analysis import normalize, syllables
+from knowledge.aspects import aspect_phrases, section_of
 from knowledge.text import fold
 
 GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
@@ -51,11 +53,21 @@ def _match(tokens: list[str], phrases: Phrases) -> list[tuple[str, ...]]:
     return found
 
 
-def _values(raw: dict | None) -> list[str]:
+def _section_phrases() -> Phrases:
+    """Aspect phrases (knowledge/aspects.yaml) -> the index section each points to."""
+    out: Phrases = {}
+    for phrase, aspect in aspect_phrases().items():
+        section = section_of(aspect)
+        if section:
+            out[phrase] = [section]
+    return out
+
+
+def _values(raw: dict[str, str | list[str]] | None) -> list[str]:
     return [v for value in (raw or {}).values() for v in ([value] if isinstance(value, str) else value)]
 
 
-def _vietnamese(data: dict) -> list[str]:
+def _vietnamese(data: dict[str, Any]) -> list[str]:
     colloquial = data.get("colloquial") or {}
     abbreviations = [str(v) for v in (data.get("abbreviations") or {}).values()]
     return [
@@ -67,7 +79,11 @@ def _vietnamese(data: dict) -> list[str]:
     ]
 
 
-def _rewriter(raw: dict | None) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+def _wrapper_phrases(sides: dict[str, list[str]] | None, side: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(syllables(normalize(str(w)))) for w in (sides or {}).get(side) or [])
+
+
+def _rewriter(raw: dict[str, str] | None) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     table = {str(k).lower(): str(v) for k, v in (raw or {}).items()}
     if not table:
         return None, table
@@ -80,7 +96,7 @@ class Glossary:
     abbreviations: tuple[re.Pattern[str] | None, dict[str, str]]
     english: Phrases
     colloquial: Phrases
-    aspects: Phrases
+    aspects: Phrases  # from knowledge/aspects.yaml: phrase -> index section
     vietnamese: list[str]  # every Vietnamese text here, to teach the diacritic restorer
     stop_vi: frozenset[str]
     stop_en: frozenset[str]
@@ -89,21 +105,18 @@ class Glossary:
     )  # language -> (leading, trailing) chat phrases, lower case (see glossary.yaml)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Glossary:
+    def from_dict(cls, data: dict[str, Any]) -> Glossary:
         stop = data.get("stopwords") or {}
         return cls(
             abbreviations=_rewriter(data.get("abbreviations")),
             english=_phrases(data.get("english")),
             colloquial=_phrases(data.get("colloquial")),
-            aspects=_phrases(data.get("aspects")),
+            aspects=_section_phrases(),
             vietnamese=_vietnamese(data),
             stop_vi=frozenset(normalize(str(w)) for w in stop.get("vi") or []),
             stop_en=frozenset(normalize(str(w)) for w in stop.get("en") or []),
             wrappers={
-                language: tuple(  # type: ignore[misc]
-                    frozenset(tuple(syllables(normalize(str(w)))) for w in (sides or {}).get(side) or [])
-                    for side in ("leading", "trailing")
-                )
+                language: (_wrapper_phrases(sides, "leading"), _wrapper_phrases(sides, "trailing"))
                 for language, sides in (data.get("wrappers") or {}).items()
             },
         )

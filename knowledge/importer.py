@@ -127,7 +127,7 @@ def iter_export(path: Path | str) -> Iterator[Procedure | SkippedRecord]:
 def _open(path: Path) -> IO[bytes]:
     with path.open("rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"  # trust the magic bytes, not the suffix
-    return gzip.open(path, "rb") if gzipped else path.open("rb")
+    return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]  # GzipFile is an IO[bytes]
 
 
 def _record(raw: bytes, line_no: int, seen: set[str]) -> Procedure | SkippedRecord:

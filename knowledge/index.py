@@ -14,6 +14,8 @@ Layout of an index folder::
 folder, then replaces the link in one rename, so a reader never sees half an
 index. Passage vectors are cached beside it in `embedding-cache/` keyed by
 model and text hash, so a rebuild embeds only chunks whose text changed.
+
+One module of ~440 lines on purpose: building and loading share this layout and change together.
 """
 
 from __future__ import annotations
@@ -197,7 +199,7 @@ def get_embedder(name: str | None = None) -> SentenceTransformer:
     from knowledge.embedding import DEFAULT_MODEL_DIR
     from knowledge.embedding.load import load_embedder
 
-    hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter CLI output
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # untyped library; "Loading weights" bars would clutter CLI output
     try:
         model = load_embedder(name)
     except FileNotFoundError:
@@ -275,9 +277,10 @@ def default_cache_dir(index_dir: Path) -> Path:
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def build_index(

@@ -46,6 +46,8 @@ _CUES = frozenset({"o", "tai", "thuoc", "ve", "den"})
 _UNIT = re.compile(r"^(Thị trấn|Xã|Phường)\s+(.+?)(?:\s*\((.+)\))?$")
 _WORD = re.compile(r"\w+")
 _MAX_SYLLABLES = 5
+_Fit = tuple[bool, bool, bool, bool]  # how well a ward entry fits the words around it
+_Score = tuple[int, bool, bool, bool, bool, bool]  # syllables, a "xã/phường" prefix, then the fit
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class Localities:
         """The commune/ward (current or former) mentioned in free text, longest match first."""
         tokens = _WORD.findall(unicodedata.normalize("NFC", text))
         folded = [fold(t) for t in tokens]
-        best: tuple[tuple, WardMatch] | None = None
+        best: tuple[_Score, WardMatch] | None = None
         for start in range(len(tokens)):
             for size in range(min(_MAX_SYLLABLES, len(tokens) - start), 0, -1):
                 found = self._candidate(tokens, folded, start, size)
@@ -131,7 +133,9 @@ class Localities:
                     best = found
         return best[1] if best else None
 
-    def _candidate(self, tokens: list[str], folded: list[str], start: int, size: int) -> tuple[tuple, WardMatch] | None:
+    def _candidate(
+        self, tokens: list[str], folded: list[str], start: int, size: int
+    ) -> tuple[_Score, WardMatch] | None:
         entries = self._index.get(" ".join(folded[start : start + size]))
         if not entries or _ends_with(folded[:start], _BLOCKERS):
             return None
@@ -146,7 +150,7 @@ class Localities:
         context = " ".join(folded)
         wants_former = start + size < len(folded) and folded[start + size] == "cu"
 
-        def score(e: _Entry) -> tuple:
+        def score(e: _Entry) -> _Fit:
             return (
                 prefix_kind == e.kind,
                 bool(e.qualifier) and e.qualifier in context,

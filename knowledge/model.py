@@ -14,6 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 Level = Literal["ministry", "province", "commune"]
 ChannelKind = Literal["online", "post", "in_person"]
 
+# What citizens read for each channel and level, per language: the one home (answer templates,
+# web pages, index text).
+CHANNEL_NAMES: dict[str, dict[ChannelKind, str]] = {
+    "vi": {"online": "Trực tuyến", "post": "Qua bưu chính", "in_person": "Trực tiếp"},
+    "en": {"online": "Online", "post": "By post", "in_person": "In person"},
+}
+LEVEL_NAMES: dict[str, dict[Level, str]] = {
+    "vi": {"commune": "Cấp xã", "province": "Cấp tỉnh", "ministry": "Cấp bộ, trung ương"},
+    "en": {"commune": "Commune/ward", "province": "Province", "ministry": "Ministry (central)"},
+}
+
 
 class Channel(BaseModel):
     """One way to submit: its own time limit and fee."""

@@ -30,7 +30,6 @@ for secret in PRIVACY_KEY SESSION_SECRET; do
     export "$secret=$(cat "$file")"
   fi
 done
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 # One math thread per process: on 2 shared cores, more threads fight each other (measured in
 # bench/bench_e2e.py: about 3x lower latency and far fewer stalls under load).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"

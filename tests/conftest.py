@@ -23,7 +23,6 @@ def rasa_env(workdir: Path) -> dict[str, str]:
     """Environment for running a `rasa` command from the tests: what endpoints.yml reads, kept in `workdir`."""
     return {
         **os.environ,
-        "PYTHONPATH": str(REPO),
         "RASA_TELEMETRY_ENABLED": "false",
         "TRACKER_DB": str(workdir / "tracker.db"),
         "ACTION_ENDPOINT_URL": "http://127.0.0.1:9/webhook",

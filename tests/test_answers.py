@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from answers import compose
-from answers.aspects import detect_aspect, strip_aspect_words
 from answers.route import route_turn
+from knowledge.aspects import detect_aspect, strip_aspect_words
 from knowledge.model import Channel, Document, Overlay, Procedure
 
 BIRTH = Procedure(
@@ -67,7 +67,7 @@ def search_returning(decision: str, *codes: str, choice_count: int = 0):
         ("điều kiện là gì", "conditions"),
         ("thủ tục đăng ký kết hôn", None),
         ("mẫu tờ khai ở đâu", "documents"),  # the longest phrase wins
-        ("giấy tờ nộp ở đâu", "where"),  # a tie: the order of aspects.yml
+        ("mẫu đơn nộp ở đâu", "where"),  # a tie: the order of aspects.yaml
         ("lệ phí nộp online bao nhiêu", "fees"),
     ],
 )

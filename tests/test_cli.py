@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def knowledge(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = dict(os.environ)
     return subprocess.run(
         [sys.executable, "-m", "knowledge.cli", *args],
         input=stdin,

@@ -162,7 +162,7 @@ def test_slow_server_gives_backend_unavailable_within_3_seconds(
     with pytest.raises(BackendUnavailable):
         backend.lookup(CODE, "567962", "c5", "ip-5")
     assert 2.5 <= time.monotonic() - started <= 3.5
-    with Session(policy.store.engine) as session:  # type: ignore[attr-defined]
+    with Session(policy.store.engine) as session:
         assert session.scalar(select(func.count()).select_from(ThrottleFailure)) == 0  # not the citizen's fault
 
 
@@ -212,7 +212,7 @@ def test_bad_answers_are_backend_unavailable(
 
 def test_throttle_store_down_is_backend_unavailable(province: tuple[FakeProvince, str], tmp_path: Path) -> None:
     class DownStore(SqlThrottleStore):
-        def exclusive(self):  # type: ignore[no-untyped-def]
+        def exclusive(self):
             raise OperationalError("BEGIN IMMEDIATE", {}, Exception("disk I/O error"))
 
     state, url = province

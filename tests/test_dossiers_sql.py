@@ -320,7 +320,7 @@ def test_client_changing_its_sender_id_is_still_slowed(engine: Engine) -> None:
     # New sender id, real code, right digits: no check runs until the wait is over.
     held = backend.lookup(CODE, "001234", "sender-new", "ip-A")
     assert held == Locked(START + timedelta(seconds=30))
-    assert held.until.tzinfo is UTC  # type: ignore[union-attr]
+    assert held.until.tzinfo is UTC
     assert isinstance(backend.lookup(CODE, "001234", "sender-other", "ip-B"), Dossier)  # other clients go on
     clock.advance(seconds=30)
     assert isinstance(backend.lookup(CODE, "001234", "sender-new", "ip-A"), Dossier)

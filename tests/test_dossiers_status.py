@@ -68,7 +68,7 @@ def test_ten_national_statuses_with_both_languages() -> None:
 def test_every_placeholder_is_filled_even_without_details(code: int, lang: str) -> None:
     bare = make(code, appointment_date=None, current_unit="", supplement=None, pickup_place="")
     for dossier in (make(code), bare):
-        for text in (explain(dossier, lang), next_step(dossier, lang)):  # type: ignore[arg-type]
+        for text in (explain(dossier, lang), next_step(dossier, lang)):
             assert "{" not in text and "}" not in text and text.strip()
 
 

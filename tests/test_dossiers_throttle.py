@@ -74,6 +74,6 @@ def test_more_addresses_or_looser_rules_mean_less_time() -> None:
         lambda: ThrottleRules(retention=timedelta(hours=12)),
     ],
 )
-def test_nonsense_rules_are_refused(make) -> None:  # type: ignore[no-untyped-def]
+def test_nonsense_rules_are_refused(make) -> None:
     with pytest.raises(ValueError):
         make()

@@ -67,12 +67,12 @@ def test_unchanged_rebuild_is_skipped_and_forced_rebuild_uses_the_cache(
     index_dir = curated_index[0].parent / "rebuild"  # same parent: shares the embedding cache
     first = build_index(index_dir, embedder=embedder)
     assert first.cache_hits == first.embedded
-    old_build = read_manifest(index_dir)["build_id"]  # type: ignore[index]
+    old_build = read_manifest(index_dir)["build_id"]
     again = build_index(index_dir, embedder=embedder)
-    assert again.unchanged and read_manifest(index_dir)["build_id"] == old_build  # type: ignore[index]
+    assert again.unchanged and read_manifest(index_dir)["build_id"] == old_build
     forced = build_index(index_dir, embedder=embedder, force=True)
     assert not forced.unchanged and forced.cache_hits == forced.embedded == first.embedded
-    new_build = read_manifest(index_dir)["build_id"]  # type: ignore[index]
+    new_build = read_manifest(index_dir)["build_id"]
     assert new_build != old_build
     builds = {p.name for p in (index_dir.parent / f".{index_dir.name}.builds").iterdir()}
     assert builds == {old_build, new_build}  # the previous build stays for readers mid-load

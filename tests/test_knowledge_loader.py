@@ -46,7 +46,7 @@ class Opener:
 
 def test_loads_once_in_the_callers_thread_and_warms_up(tmp_path: Path) -> None:
     opener = Opener()
-    loader = KnowledgeLoader(tmp_path, warm_up="đăng ký khai sinh", load=opener)  # type: ignore[arg-type]
+    loader = KnowledgeLoader(tmp_path, warm_up="đăng ký khai sinh", load=opener)
     first = loader.get()
     assert first is opener.opened[0] and first.searched == ["đăng ký khai sinh"]
     assert loader.get() is first and len(opener.opened) == 1 and loader.error is None
@@ -54,7 +54,7 @@ def test_loads_once_in_the_callers_thread_and_warms_up(tmp_path: Path) -> None:
 
 def test_a_broken_index_is_reported_and_tried_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     opener = Opener(broken=True)
-    loader = KnowledgeLoader(tmp_path, load=opener)  # type: ignore[arg-type]
+    loader = KnowledgeLoader(tmp_path, load=opener)
     assert loader.get() is None and loader.error == "RuntimeError: index is broken"
     assert "knowledge index not loaded" in caplog.text
     opener.broken = False
@@ -63,7 +63,7 @@ def test_a_broken_index_is_reported_and_tried_again(tmp_path: Path, caplog: pyte
 
 def test_retry_waits_for_its_interval(tmp_path: Path) -> None:
     opener = Opener(broken=True)
-    loader = KnowledgeLoader(tmp_path, retry_seconds=3600, load=opener)  # type: ignore[arg-type]
+    loader = KnowledgeLoader(tmp_path, retry_seconds=3600, load=opener)
     assert loader.get() is None
     opener.broken = False
     assert loader.get() is None and not opener.opened
@@ -72,7 +72,7 @@ def test_retry_waits_for_its_interval(tmp_path: Path) -> None:
 def test_reload_check_is_due_after_its_interval_and_a_failure_keeps_the_loaded_base(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    loader = KnowledgeLoader(tmp_path, reload_seconds=0.05, load=Opener())  # type: ignore[arg-type]
+    loader = KnowledgeLoader(tmp_path, reload_seconds=0.05, load=Opener())
     base = loader.get()
     assert base is not None and base.reload_checks == 0
     time.sleep(0.06)
@@ -87,7 +87,7 @@ def test_background_load_never_makes_the_caller_wait(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{}")
     gate = threading.Event()
     opener = Opener(gate=gate)
-    loader = KnowledgeLoader(tmp_path, background=True, load=opener)  # type: ignore[arg-type]
+    loader = KnowledgeLoader(tmp_path, background=True, load=opener)
     assert loader.get() is None and loader.loading
     assert loader.get() is None  # still loading: no second load is started
     gate.set()
@@ -99,5 +99,5 @@ def test_background_load_never_makes_the_caller_wait(tmp_path: Path) -> None:
 
 def test_background_load_waits_for_a_built_index(tmp_path: Path) -> None:
     opener = Opener()
-    loader = KnowledgeLoader(tmp_path, background=True, load=opener)  # type: ignore[arg-type]
+    loader = KnowledgeLoader(tmp_path, background=True, load=opener)
     assert loader.get() is None and not loader.loading and not opener.opened and loader.error is None

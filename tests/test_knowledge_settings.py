@@ -74,7 +74,7 @@ def test_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_command_reports_a_bad_setting_by_name(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "KNOWLEDGE_QUERY_THREADS": "many"}
+    env = {**os.environ, "KNOWLEDGE_QUERY_THREADS": "many"}
     done = subprocess.run(
         [sys.executable, "-m", "knowledge.cli", "search", "--index", str(tmp_path / "index")],
         input="x\n",

@@ -1,10 +1,10 @@
-"""bot/language.py: which language one message is written in, without Rasa."""
+"""knowledge/language.py: which language one message is written in, the one decision of the assistant."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.language import detect_language
+from knowledge.language import current_words, detect_language, vietnamese_syllables
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,13 @@ def test_no_evidence_either_way_is_none(text: str) -> None:
 def test_more_vietnamese_words_than_english_ones_wins() -> None:
     assert detect_language("thu tuc cap lai ho chieu online") == "vi"  # "online" is in both word lists
     assert detect_language("how much is the le phi") == "en"
+
+
+def test_the_word_list_is_written_from_todays_knowledge() -> None:
+    """`python -m knowledge.language` rewrites syllables.txt after the curated knowledge changes."""
+    assert sorted(vietnamese_syllables()) == current_words()
+
+
+def test_chat_shorthand_counts_as_vietnamese() -> None:
+    assert detect_language("lam cccd cho con 15t can j") == "vi"
+    assert detect_language("bn oi dang ky online dc ko") == "vi"

@@ -115,7 +115,7 @@ class Recording(dict[str, str]):
         super().__init__(values)
         self.read: set[str] = set()
 
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+    def get(self, key: str, default: str | None = None) -> str | None:
         self.read.add(key)
         return super().get(key, default)
 

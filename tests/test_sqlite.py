@@ -15,7 +15,7 @@ from web.db import make_engine as web_engine
 def settings(engine: Engine) -> tuple[str, int, int]:
     with engine.connect() as connection:
         return tuple(
-            connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # type: ignore[return-value]
+            connection.exec_driver_sql(f"PRAGMA {name}").scalar()
             for name in ("journal_mode", "synchronous", "busy_timeout")
         )
 

@@ -17,6 +17,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from bot.privacy import install_log_masking
 from web import api, pages, volunteer
 from web.accounts import SignInDelays
 from web.catalog import Catalog
@@ -102,6 +103,7 @@ async def _error_page(request: Request, exc: Exception) -> Response:
 def __getattr__(name: str) -> Starlette:
     # `uvicorn web.app:app` builds the app on first access, so importing web.app has no side effects.
     if name == "app":
+        install_log_masking()  # the served app logs through the same masking as Rasa and the actions
         globals()["app"] = application = create_app()
         return application
     raise AttributeError(name)

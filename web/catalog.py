@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.curated import load_curated
 from knowledge.loader import KnowledgeLoader
-from knowledge.model import Level, Procedure
+from knowledge.model import LEVEL_NAMES, Level, Procedure
 from knowledge.text import fold
 
 if TYPE_CHECKING:
@@ -130,4 +130,4 @@ def _matches(p: Procedure, field: str, level: str) -> bool:
     return (not field or p.field == field) and (not level or level in p.levels)
 
 
-LEVELS: dict[Level, str] = {"commune": "Cấp xã", "province": "Cấp tỉnh", "ministry": "Cấp bộ, trung ương"}
+LEVELS: dict[Level, str] = LEVEL_NAMES["vi"]

@@ -8,11 +8,10 @@ from functools import lru_cache
 from itertools import groupby
 from urllib.parse import urlparse
 
+from answers import compose
 from knowledge.locality import Localities
-from knowledge.model import Channel, Document, Procedure
+from knowledge.model import CHANNEL_NAMES, LEVEL_NAMES, Channel, Document, Procedure
 
-CHANNEL_NAMES = {"online": "Trực tuyến", "post": "Qua bưu chính", "in_person": "Trực tiếp"}
-LEVEL_NAMES = {"commune": "cấp xã", "province": "cấp tỉnh", "ministry": "cấp bộ, trung ương"}
 ALLOWED_HOST = re.compile(r"(^|\.)gov\.vn$")
 
 
@@ -46,11 +45,7 @@ def localities() -> Localities:
 
 
 def fee_text(c: Channel) -> str:
-    if c.fee_vnd == 0:
-        return "Miễn phí"
-    if c.fee_vnd:
-        return f"{c.fee_vnd:,}".replace(",", ".") + " đồng"
-    return c.fee or "Chưa có thông tin"
+    return compose.fee_text(c, "vi")
 
 
 def official_url(url: str) -> str:
@@ -59,21 +54,14 @@ def official_url(url: str) -> str:
 
 
 def where_lines(p: Procedure) -> list[str]:
-    if p.is_commune_level:
-        lines = ["Trung tâm Phục vụ hành chính công của xã/phường nơi bạn cư trú."]
-    elif "province" in p.levels:
-        lines = [f"{localities().province_service_center}."]
-    else:
-        lines = [f"{p.agency or 'Cơ quan có thẩm quyền'}."]
-    if p.submit_address:
-        lines.append(f"Theo nguồn chính thức: {p.submit_address}")
-    return lines
+    return compose.where_lines(p, compose.Place(localities().province_service_center), "vi")
 
 
 def view(p: Procedure) -> ProcedureView:
     channels = [
-        ChannelView(CHANNEL_NAMES[c.kind], fee_text(c), c.time_limit or "Chưa có thông tin", c.note) for c in p.channels
+        ChannelView(CHANNEL_NAMES["vi"][c.kind], fee_text(c), c.time_limit or "Chưa có thông tin", c.note)
+        for c in p.channels
     ]
     groups = [DocumentGroup(name, list(docs)) for name, docs in groupby(p.documents, key=lambda d: d.group)]
-    levels = ", ".join(LEVEL_NAMES[lv] for lv in p.levels)
+    levels = ", ".join(LEVEL_NAMES["vi"][lv].lower() for lv in p.levels)
     return ProcedureView(p, levels, channels, groups, where_lines(p), official_url(p.source_url))

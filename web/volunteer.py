@@ -39,7 +39,7 @@ NAME_WAIT = (
 )
 
 
-def _db(request: Request):  # type: ignore[no-untyped-def]
+def _db(request: Request):
     return request.app.state.db()
 
 

@@ -27,10 +27,10 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import yaml
 
-from bot.language import detect_language
 from bot.payloads import RESTART, choose_payload, chosen_code
 from bot.privacy import clean_metadata
 from bot.settings import channel_keys
+from knowledge.language import detect_language
 
 logger = logging.getLogger(__name__)
 

@@ -96,7 +96,7 @@ class CitizenSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: engine.io leaves CORS to Sanic (`rasa run --cors`).
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY_BYTES)
-        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        webhook: Blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 
         @webhook.route("/", methods=["GET"])

@@ -31,7 +31,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.preprocessing import normalize
 
-from bot.language import detect_language
+from knowledge.language import LANGUAGES, detect_language
 from knowledge.text import MAX_QUERY_TOKENS, bounded_query, fold
 
 
@@ -40,7 +40,7 @@ class VietnameseTokenizer(WhitespaceTokenizer):
     """Whitespace tokens, folded: "Giấy tờ" and "giay to" become the same features."""
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        tokens = super().tokenize(message, attribute)
+        tokens: List[Token] = super().tokenize(message, attribute)
         for token in tokens:
             token.text = fold(token.text)
             token.lemma = token.text
@@ -66,12 +66,16 @@ class _Untrained(GraphComponent):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class LanguageDetector(_Untrained):
-    """Adds a `language` entity ("vi"/"en") so the `language` slot follows the citizen."""
+    """Adds a `language` entity ("vi"/"en") so the `language` slot follows the citizen: the
+    language of the text, or, when the text cannot tell ("ok", a code), the one the citizen chose
+    in the widget. The actions pass the slot on to the search, so the language is decided here once."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            language: Optional[str] = detect_language(message.get(TEXT) or "")
-            if language is None:
+            metadata = message.get("metadata") or {}
+            chosen = metadata.get("ui_language") if isinstance(metadata, dict) else None
+            language: Optional[str] = detect_language(message.get(TEXT) or "") or chosen
+            if language not in LANGUAGES:
                 continue
             entity = {
                 "entity": "language",

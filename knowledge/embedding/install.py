@@ -95,7 +95,7 @@ def is_materialized(out_dir: Path, source_sha256: str) -> bool:
         recorded = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return recorded.get("source_sha256") == source_sha256 and recorded.get("converter") == CONVERTER_VERSION
+    return bool(recorded.get("source_sha256") == source_sha256 and recorded.get("converter") == CONVERTER_VERSION)
 
 
 def materialize(out_dir: Path, source: Path | None = None) -> Path:

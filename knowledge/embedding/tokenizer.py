@@ -47,7 +47,7 @@ def _double_array(trie: dict[Any, Any]) -> list[int]:
     """Lay a byte trie out as darts-clone units: a node at position p with base b (offset
     p ^ b) has its child labelled c at b ^ c and its value unit at b ^ 0. Bases are unique
     and never in block 0, so the root (unit 0) is unreachable as a child."""
-    units, used, bases = [0] * 256, bytearray(b"\1" * 256), set()
+    units, used, bases = [0] * 256, bytearray(b"\1" * 256), set[int]()
     first_free = 256
     pending = [(0, trie)]
     while pending:

@@ -40,7 +40,8 @@ class DenseScorer:
         except (AttributeError, KeyError, TypeError):  # another sentence-transformers API
             vec = model.encode([text], prompt_name="query", convert_to_numpy=True)
         vec = np.asarray(vec, dtype=np.float32)
-        return vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+        unit: np.ndarray = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+        return unit
 
     def scores(self, qvec: np.ndarray | None) -> np.ndarray:
         """Best cosine per procedure (0 for a procedure without vectors, or without a query vector)."""

@@ -53,8 +53,9 @@ class KnowledgeBase:
         """The loaded catalog."""
         return self._ranker.data.procedures
 
-    def search(self, query: str, k: int = 5) -> SearchResult:
-        return self._ranker.search(query, k)
+    def search(self, query: str, k: int = 5, language: str | None = None) -> SearchResult:
+        """`language`: the conversation's ("vi"/"en", see knowledge.language), None to decide here."""
+        return self._ranker.search(query, k, language)
 
     def get(self, code: str) -> Procedure | None:
         ranker = self._ranker

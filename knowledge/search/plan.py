@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowledge.analysis import clauses, foreign_ratio, has_diacritics, normalize, query_terms, syllables
+from knowledge.analysis import clauses, normalize, query_terms
 from knowledge.diacritics import DiacriticRestorer
 from knowledge.glossary import Expansion, Glossary
+from knowledge.language import detect_language, has_diacritics
 from knowledge.text import fold
 
 MAX_QUERY_CHARS = 300  # longer input is cut: a question never needs more
-ENGLISH_RATIO = 0.34  # share of non-Vietnamese words from which an unaccented query is English
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,13 @@ class QueryPlanner:
     def __init__(self, glossary: Glossary, restorer: DiacriticRestorer) -> None:
         self.glossary = glossary
         self.restorer = restorer
-        self.vocabulary = frozenset(restorer.candidates)  # folded syllables seen in Vietnamese text
 
-    def plan(self, query: str) -> QueryPlan:
+    def plan(self, query: str, language: str | None = None) -> QueryPlan:
+        """`language`: the conversation's decision (knowledge.language), or None to decide here."""
         typed = normalize(query[: 4 * MAX_QUERY_CHARS])[:MAX_QUERY_CHARS]
         accented = has_diacritics(typed)  # before shorthand like "dk" is spelt out with marks
         text = self.glossary.rewrite(typed)
-        english = not accented and foreign_ratio(syllables(text), self.vocabulary) >= ENGLISH_RATIO
+        english = (language or detect_language(text)) == "en" and not accented
         expansion = self.glossary.expand(text, english)
         if english:
             parts, stop = clauses(text), self.glossary.stop_en

@@ -60,8 +60,8 @@ class Ranker:
         self.priors = Priors.of(data.procedures, set(data.manifest.get("curated", [])))
         self.sections = {(int(p), k) for p, k in zip(data.chunk_procedure, data.chunk_kind)}
 
-    def search(self, query: str, k: int = 5) -> SearchResult:
-        plan = self.plan(bounded_query(query))  # bounded work, whatever was typed
+    def search(self, query: str, k: int = 5, language: str | None = None) -> SearchResult:
+        plan = self.plan(bounded_query(query), language)  # bounded work, whatever was typed
         if plan.empty:  # only filler words ("thế thì sao?"): skip the model
             return SearchResult(query, "no_answer", [])
         features = self.features(plan, self.embed_query(plan.dense_text))
@@ -74,8 +74,8 @@ class Ranker:
 
     # ----------------------------------------------------------------- the steps
 
-    def plan(self, query: str) -> QueryPlan:
-        return self.planner.plan(query)
+    def plan(self, query: str, language: str | None = None) -> QueryPlan:
+        return self.planner.plan(query, language)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.dense.embed_query(text)
@@ -102,5 +102,6 @@ class Ranker:
     def _hit(self, i: int, score: float, aspects: list[str]) -> Hit:
         p = self.data.procedures[i]
         section = next((a for a in aspects if (i, a) in self.sections), None)
-        heading = f"{p.title}{SEPARATOR}{SECTION_NAMES[section]}" if section else p.title  # type: ignore[index]
+        name = SECTION_NAMES.get(section) if section else None  # type: ignore[call-overload]  # a chunk kind read from the index
+        heading = f"{p.title}{SEPARATOR}{name}" if name else p.title
         return Hit(p.code, p.title, score, section, heading)

@@ -45,7 +45,7 @@ class FakeRasa:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env = dict(os.environ)
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "tests.web.fake_rasa", "--port", str(self.port)],
@@ -98,7 +98,6 @@ def start_web(workdir: Path, rasa_url: str, **overrides: str) -> WebApp:
         "RASA_URL": rasa_url,
         "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.sqlite'}",
         "WEB_SECRET_KEY": "test-secret-key",
-        "PYTHONPATH": str(REPO),
         **overrides,
     }
     env.pop("RASA_PUBLIC_URL", None)

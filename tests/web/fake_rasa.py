@@ -33,9 +33,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from answers import compose
-from answers.aspects import detect_aspect
 from bot.payloads import chosen_code
 from dossiers import Dossier
+from knowledge.aspects import detect_aspect
 from knowledge.curated import load_curated
 
 PROCEDURES = {p.code: p for p in load_curated()}

@@ -257,7 +257,6 @@ def test_account_rules_and_sign_in_delay(client: TestClient) -> None:
 def test_accounts_cli(settings: Settings) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(REPO),
         "WEB_DATABASE_URL": settings.database_url,
         "WEB_SECRET_KEY": "x",
     }

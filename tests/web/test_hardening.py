@@ -35,7 +35,7 @@ def make_client(tmp_path: Path, client: tuple[str, int] = ("203.0.113.7", 50000)
         database_url=f"sqlite:///{tmp_path / 'web.sqlite'}",
         secret_key="k" * 32,
         **settings,
-    )  # type: ignore[arg-type]
+    )
     return TestClient(create_app(config, Catalog(config.knowledge_index)), base_url="http://testserver", client=client)
 
 
@@ -66,7 +66,7 @@ def sign_in(client: TestClient, name: str = "tnv.test", password: str = PASSWORD
 def qr_text(svg: bytes) -> list[str]:
     """Decode the QR code of our SVG (one path of unit squares) by drawing it."""
     text = svg.decode()
-    size, scale = int(re.search(r'viewBox="0 0 (\d+) \d+"', text).group(1)), 8  # type: ignore[union-attr]
+    size, scale = int(re.search(r'viewBox="0 0 (\d+) \d+"', text).group(1)), 8
     image = Image.new("L", (size * scale, size * scale), 255)
     draw = ImageDraw.Draw(image)
     for x, y in re.findall(r"M(\d+),(\d+)H", text):
