@@ -55,6 +55,18 @@ class ValidateDossierForm(FormValidationAction):
         code = normalize_code(latest_text(tracker))
         return {"dossier_code": code} if code else {}
 
+    async def extract_identity_digits(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A retry: after a failed check the code is kept, so digits typed straight away (the
+        form not yet asking) are the new answer, not something to ask for again."""
+        if tracker.get_slot("requested_slot") or not tracker.get_slot("dossier_code"):
+            return {}
+        said = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or [] if isinstance(e, dict)}
+        if "dossier_code" in said or not said & {"identity_digits", "id_number"}:
+            return {}
+        return {"identity_digits": latest_text(tracker)}
+
     def validate_dossier_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -91,8 +103,10 @@ class ActionLookupDossier(Action):
             return forget
         if isinstance(result, Dossier):
             send(dispatcher, compose.dossier_status(result, lang, date.today()))
-        elif isinstance(result, Locked):
+            return forget
+        if isinstance(result, Locked):
             send(dispatcher, compose.dossier_locked(lang, result.until))
         else:
             send(dispatcher, compose.dossier_not_found(lang))
-        return forget
+        # Keep the code (never the digits): most people simply type their digits again.
+        return [SlotSet("identity_digits", None)]

@@ -23,13 +23,35 @@ if TYPE_CHECKING:
 DEFAULT_INDEX = Path("var/index")
 
 
+def build_sources(index_dir: Path, given: list[str] | None, setting: str | None) -> list[Path]:
+    """What to merge under the curated knowledge: `--source`, else KNOWLEDGE_SOURCE ("none": nothing),
+    else what the index was built from, so a rebuild (e.g. `make run` after an edit) keeps the
+    catalog the user imported instead of silently dropping it."""
+    from knowledge.index import read_manifest
+
+    if given:
+        return [Path(s) for s in given]
+    if setting:
+        return [] if setting.strip().lower() == "none" else [Path(s) for s in setting.split(":") if s.strip()]
+    recorded = (read_manifest(index_dir) or {}).get("sources") or []
+    return [Path(s) for s in recorded]
+
+
 def _build(args: argparse.Namespace) -> int:
     from knowledge.index import build_index
+    from knowledge.settings import get_settings
 
     holdout = _holdout_texts(args.holdout) if args.holdout else ()
+    sources = build_sources(Path(args.index), args.source, get_settings().source)
+    missing = [s for s in sources if not s.is_file()]
+    if missing:
+        print(f"knowledge: catalog source {missing[0]} not found (set KNOWLEDGE_SOURCE, or none)", file=sys.stderr)
+        return 2
+    if sources and not args.source:
+        print(f"catalog source: {', '.join(map(str, sources))} (KNOWLEDGE_SOURCE=none for curated only)", file=sys.stderr)
     report = build_index(
         Path(args.index),
-        [Path(s) for s in args.source or []],
+        sources,
         model_name=args.model,
         force=args.force,
         holdout=holdout,

@@ -333,7 +333,7 @@ def build_index(
         "model_name": name,
         "dim": int(vectors.shape[1]) if len(vectors) else 0,
         "catalog_hash": digest,
-        "sources": [str(s) for s in sources],
+        "sources": [str(Path(s).resolve()) for s in sources],  # a rebuild finds them from any folder
         "holdout_dropped": dropped,
         "procedures": len(procedures),
         "curated": sorted(curated),

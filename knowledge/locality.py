@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.language import has_diacritics
 from knowledge.text import fold
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "localities" / "bac_ninh.yaml"
@@ -140,6 +141,9 @@ class Localities:
         if not entries or _ends_with(folded[:start], _BLOCKERS):
             return None
         prefix_kind, prefix_len = _prefix_before(folded, start)
+        typed_prefix = " ".join(tokens[start - prefix_len : start]).lower()
+        if prefix_kind and has_diacritics(typed_prefix) and typed_prefix != prefix_kind:
+            prefix_kind, prefix_len = "", 0  # "ký túc xá cho …" folds like "xã Chờ", but says "xá"
         typed = " ".join(tokens[start : start + size]).lower()
         if not prefix_kind:
             if size == 1:

@@ -38,6 +38,9 @@ class KnowledgeSettings(BaseSettings):
     embedding_model: str | None = Field(None, validation_alias="EMBEDDING_MODEL")  # None: the materialised folder
     query_threads: int = Field(0, ge=0, validation_alias="KNOWLEDGE_QUERY_THREADS")
     query_dtype: QueryDtype = Field("auto", validation_alias="KNOWLEDGE_QUERY_DTYPE")
+    # Catalog export(s) `knowledge build` merges under our curated knowledge, ":"-separated; "none" for
+    # our curated procedures alone; unset: the sources the index was last built from (its manifest).
+    source: str | None = Field(None, validation_alias="KNOWLEDGE_SOURCE")
 
     @field_validator("index")
     @classmethod

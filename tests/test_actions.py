@@ -217,7 +217,7 @@ def test_a_latest_message_text_that_is_not_text_is_an_empty_question(knowledge, 
 
 
 def test_a_failing_action_says_sorry_and_logs_nothing_of_the_tracker(knowledge, monkeypatch, caplog) -> None:
-    def broken(query: str) -> None:
+    def broken(query: str, **_: object) -> None:
         raise RuntimeError(f"search failed for {query!r}")
 
     monkeypatch.setattr(knowledge, "search", broken)
@@ -342,6 +342,7 @@ def test_locality_with_forged_slots_answers_without_the_procedure(knowledge, for
 RECORDS = _dossier_records()
 OVERDUE = next(r for r in RECORDS if r["status_code"] == 4)
 FORGET = [SlotSet("identity_digits", None), SlotSet("dossier_code", None)]
+RETRY = [SlotSet("identity_digits", None)]  # a failed check keeps the code, so the digits can be typed again
 
 
 @pytest.fixture
@@ -445,10 +446,10 @@ def test_wrong_digits_find_nothing_and_then_have_to_wait(knowledge, dossier_db, 
     monkeypatch.setattr(dossier_actions, "_backend", SqlBackend(dossier_db, rules=strict))
     wrong = tracker("000000", "inform", dossier_code=OVERDUE["code"], identity_digits="000000")
     events, messages = run(ActionLookupDossier(), wrong)
-    assert events == FORGET and custom(messages) == {"type": "dossier_not_found"}
+    assert events == RETRY and custom(messages) == {"type": "dossier_not_found"}
     events, messages = run(ActionLookupDossier(), wrong)
     locked = custom(messages)
-    assert events == FORGET and locked["type"] == "dossier_locked" and 60 < locked["wait_seconds"] <= 120
+    assert events == RETRY and locked["type"] == "dossier_locked" and 60 < locked["wait_seconds"] <= 120
     assert "2 phút" in messages[0]["text"]
 
 
@@ -488,3 +489,28 @@ def test_the_lookup_without_a_usable_code_or_digits_asks_nothing_and_forgets(kno
     ):
         events, messages = run(ActionLookupDossier(), tracker("x", "inform", **slots))
         assert events == FORGET and messages == [] and backend.calls == []
+
+
+def _digits_entity(value: str, entity: str = "identity_digits") -> list[dict[str, Any]]:
+    return [{"entity": entity, "value": value, "start": 0, "end": len(value)}]
+
+
+@pytest.mark.parametrize(
+    "slots, entities, expected",
+    [
+        ({"dossier_code": OVERDUE["code"]}, _digits_entity("123456"), {"identity_digits": "123456"}),  # a retry
+        ({"dossier_code": OVERDUE["code"]}, _digits_entity("123456", "id_number"), {"identity_digits": "123456"}),
+        ({}, _digits_entity("123456"), {}),  # no code yet: the form asks for it first, the digits are not kept
+        ({"dossier_code": OVERDUE["code"], "requested_slot": "identity_digits"}, _digits_entity("123456"), {}),
+        ({"dossier_code": OVERDUE["code"]}, _digits_entity(OVERDUE["code"], "dossier_code"), {}),  # a new code
+    ],
+)
+def test_digits_typed_right_after_a_failed_check_are_the_new_answer(slots, entities, expected) -> None:
+
+    form = dossier_actions.ValidateDossierForm()
+    found = asyncio.run(
+        form.extract_identity_digits(
+            CollectingDispatcher(), tracker("123456", "inform_identity_digits", entities, **slots), {}
+        )
+    )
+    assert found == expected

@@ -83,10 +83,11 @@ class DecisionModel:
 
 
 def top_signals(f: Features, scores: np.ndarray, order: np.ndarray, english: bool) -> dict[str, float]:
-    """What the decision model reads: the best candidate's features and its lead."""
+    """What the decision model reads: the best candidate's features and its lead over the next ones
+    in `order` (the ranking, or its rivals only: see knowledge/search/variants.py)."""
     top = int(order[0])
     second = float(scores[order[1]]) if len(order) > 1 else float(scores[top]) - 1.0
-    near = int(np.count_nonzero(scores >= scores[top] - NEAR))
+    near = max(1, int(np.count_nonzero(scores[order] >= scores[top] - NEAR)))
     return {
         "score": float(scores[top]),
         "margin": float(scores[top]) - second,

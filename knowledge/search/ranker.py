@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from knowledge.analysis import syllables
 from knowledge.chunks import SECTION_NAMES, SEPARATOR
 from knowledge.glossary import Glossary
 from knowledge.index import IndexData
@@ -15,7 +16,10 @@ from knowledge.search.dense import DenseScorer
 from knowledge.search.fusion import Features, Priors, RankParams, fuse
 from knowledge.search.lexical import LexicalScorer
 from knowledge.search.plan import QueryPlan, QueryPlanner
-from knowledge.text import bounded_query
+from knowledge.search.variants import rivals, title_words
+from knowledge.text import bounded_query, fold
+
+RIVAL_POOL = 256  # candidates checked for being unasked variants of the top one (vague queries crowd more)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -59,6 +63,8 @@ class Ranker:
         self.dense = DenseScorer(data, embedder)
         self.priors = Priors.of(data.procedures, set(data.manifest.get("curated", [])))
         self.sections = {(int(p), k) for p, k in zip(data.chunk_procedure, data.chunk_kind)}
+        stop = frozenset(fold(w) for w in glossary.stop_vi)
+        self.title_words = [title_words(p.title, stop) for p in data.procedures]
 
     def search(self, query: str, k: int = 5, language: str | None = None) -> SearchResult:
         plan = self.plan(bounded_query(query), language)  # bounded work, whatever was typed
@@ -66,8 +72,9 @@ class Ranker:
             return SearchResult(query, "no_answer", [])
         features = self.features(plan, self.embed_query(plan.dense_text))
         scores = self.fuse(features)
-        order = np.argsort(-scores, kind="stable")[: max(k, 2)]
-        signals = top_signals(features, scores, order, plan.english)
+        ranked = np.argsort(-scores, kind="stable")
+        order = ranked[: max(k, 2)]
+        signals = top_signals(features, scores, self._rivals(ranked[:RIVAL_POOL], plan), plan.english)
         decision, choice_count = self.decision.decide(signals, [float(scores[i]) for i in order])
         hits = [self._hit(int(i), float(scores[i]), plan.expansion.aspects) for i in order[: max(k, 1)]]
         return SearchResult(query, decision, hits, choice_count, signals)
@@ -98,6 +105,11 @@ class Ranker:
 
     def fuse(self, f: Features, params: RankParams | None = None) -> np.ndarray:
         return fuse(f, params or self.params)
+
+    def _rivals(self, ranked: np.ndarray, plan: QueryPlan) -> np.ndarray:
+        """The ranking without the variants of the top procedure the question did not ask for."""
+        asked = {fold(w) for text in (*plan.terms, *plan.expansion.terms) for w in syllables(text.replace("_", " "))}
+        return np.asarray(rivals([int(i) for i in ranked], self.title_words, asked))
 
     def _hit(self, i: int, score: float, aspects: list[str]) -> Hit:
         p = self.data.procedures[i]

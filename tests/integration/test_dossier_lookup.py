@@ -127,3 +127,20 @@ def test_no_id_digits_in_the_tracker_store_or_the_logs(stack, dossier_records):
         secret = re.compile(rb"(?<![\w.])" + identity_digits(status).encode() + rb"(?!\w)")
         assert not secret.search(stored), status
         assert not secret.search(logs), status
+
+
+def test_after_a_mismatch_the_digits_typed_again_are_checked_directly(stack, dossier_records):
+    record = dossier_records[2]
+    assert payloads(lookup(stack, "d-retry", record["code"], "111111", "127.0.0.8"))[0]["type"] == "dossier_not_found"
+    status = payload(stack.say("d-retry", identity_digits(3), client="127.0.0.8"), "dossier_status")
+    assert status["code"] == record["code"] and status["status_code"] == 3
+    # a success forgets the code: digits alone now start nothing but the question for a code
+    assert payload(stack.say("d-retry", identity_digits(3), client="127.0.0.8"), "ask")["slot"] == "dossier_code"
+
+
+def test_after_a_mismatch_a_new_code_asks_for_its_digits(stack, dossier_records):
+    first, second = dossier_records[6], dossier_records[7]
+    assert payloads(lookup(stack, "d-recode", first["code"], "111111", "127.0.0.9"))[0]["type"] == "dossier_not_found"
+    assert payload(stack.say("d-recode", second["code"], client="127.0.0.9"), "ask")["slot"] == "identity_digits"
+    status = payload(stack.say("d-recode", identity_digits(8), client="127.0.0.9"), "dossier_status")
+    assert status["code"] == second["code"]
