@@ -48,7 +48,9 @@ def _build(args: argparse.Namespace) -> int:
         print(f"knowledge: catalog source {missing[0]} not found (set KNOWLEDGE_SOURCE, or none)", file=sys.stderr)
         return 2
     if sources and not args.source:
-        print(f"catalog source: {', '.join(map(str, sources))} (KNOWLEDGE_SOURCE=none for curated only)", file=sys.stderr)
+        print(
+            f"catalog source: {', '.join(map(str, sources))} (KNOWLEDGE_SOURCE=none for curated only)", file=sys.stderr
+        )
     report = build_index(
         Path(args.index),
         sources,

@@ -156,9 +156,7 @@ def test_every_former_unit_is_found(loc: Localities) -> None:
             assert m2 is not None and (m2.ward == w or w in m2.alternatives), unit
 
 
-@pytest.mark.parametrize(
-    "text", ["công ty có ký túc xá cho công nhân khai báo tạm trú", "ở ký túc xá Chờ được không"]
-)
+@pytest.mark.parametrize("text", ["công ty có ký túc xá cho công nhân khai báo tạm trú", "ở ký túc xá Chờ được không"])
 def test_a_word_that_only_folds_like_xa_is_no_prefix(loc: Localities, text: str) -> None:
     """ "xá" (in "ký túc xá") folds like "xã"; typed with its accent it names no commune."""
     assert loc.find_ward(text) is None
