@@ -7,8 +7,9 @@ Stdlib only: the Rasa environment (Python 3.10) imports it too.
 
 Unaccented Vietnamese and English share an alphabet, so the test is what share of the words are
 Vietnamese words, listed in `syllables.txt` (folded syllables of our own knowledge and the chat
-shorthand of the glossary, written by `python -m knowledge.language`). On the dev and fresh question sets this decides
-440 of 440 labelled questions right; the word lists it replaced got 16 wrong.
+shorthand of the glossary, written by `python -m knowledge.language`). On the dev and fresh
+question sets this decides 440 of 440 labelled questions right; the word lists it replaced got 16
+wrong.
 """
 
 from __future__ import annotations
