@@ -20,7 +20,8 @@ from actions.boundary import (
 )
 from actions.runtime import runtime
 from answers import compose
-from answers.route import route_turn
+from answers.route import Route, Turn, route_turn
+from knowledge.guides import load_guides
 from knowledge.model import Procedure
 from knowledge.search import KnowledgeBase
 
@@ -67,30 +68,54 @@ class ActionAnswerProcedure(Action):
         intent, picked = latest_intent(tracker), picked_code(tracker, lambda code: knowledge.get(code) is not None)
         # A pick of a procedure the index does not have is no pick, and its payload is no question.
         text = "" if intent == "choose_procedure" and picked is None else latest_text(tracker)
-        route = route_turn(
+        turn = Turn(
             text=text,
             intent=intent,
             context_code=context,
             picked_code=picked,
             pending_aspect=text_slot(tracker, "aspect"),
-            search=lambda query: knowledge.search(query, language=lang),  # decided once, by Rasa
             offered=offered,
+            pending_question=text_slot(tracker, "pending_question") if offered else None,
         )
-        procedure = knowledge.get(route.code) if route.code else None
-        if route.kind == "answer" and procedure is not None:
-            send(dispatcher, compose.procedure_answer(procedure, route.aspect, lang, place_of(tracker)))
-            events = [SlotSet("procedure_code", procedure.code), SlotSet("aspect", route.aspect)]
-            if route.options or procedure.code != context:  # a follow-up keeps the alternatives for "không phải"
-                events.append(SlotSet("candidates", [code for code, _ in route.options] or None))
-            return events
-        if route.kind == "choices":  # no procedure in context until one is picked
-            send(dispatcher, compose.choices(route.options, lang))
-            return [
-                SlotSet("procedure_code", None),
-                SlotSet("aspect", route.aspect),
-                SlotSet("candidates", [c for c, _ in route.options]),
-            ]
-        return _no_answer(dispatcher, lang)
+        search = lambda query: knowledge.search(query, language=lang)  # noqa: E731 (language decided once, by Rasa)
+        route = route_turn(turn, search, load_guides())
+        return _reply(dispatcher, route, knowledge, lang, tracker)
+
+
+def _reply(
+    dispatcher: CollectingDispatcher, route: Route, knowledge: KnowledgeBase, lang: str, tracker: Tracker
+) -> list[EventType]:
+    context = code_slot(tracker)
+    procedure = knowledge.get(route.code) if route.code else None
+    if route.kind == "answer" and procedure is not None:
+        send(dispatcher, compose.procedure_answer(procedure, route.aspect, lang, place_of(tracker)))
+        events = [SlotSet("procedure_code", procedure.code), SlotSet("aspect", route.aspect)]
+        if route.options or procedure.code != context:  # a follow-up keeps the alternatives for "không phải"
+            events.append(SlotSet("candidates", [code for code, _ in route.options] or None))
+        if text_slot(tracker, "pending_question"):  # the choices are closed
+            events.append(SlotSet("pending_question", None))
+        return events
+    if route.kind == "choices":  # no procedure in context until one is picked
+        send(dispatcher, compose.choices(route.options, lang))
+        return [
+            SlotSet("procedure_code", None),
+            SlotSet("aspect", route.aspect),
+            SlotSet("candidates", [c for c, _ in route.options]),
+            SlotSet("pending_question", route.question),
+        ]
+    guides = load_guides()
+    event = guides.find_event(route.guide) if route.kind == "life_event" else None
+    if event is not None:  # its steps become the candidates: "không phải" offers them again
+        send(dispatcher, compose.life_event(event, known(knowledge, [s.code for s in event.steps]), lang))
+        return [SlotSet("procedure_code", None), SlotSet("candidates", [s.code for s in event.steps])]
+    referral = guides.find_referral(route.guide) if route.kind == "referral" else None
+    if referral is not None:
+        send(dispatcher, compose.referral(referral, lang))
+        return []
+    if route.kind == "out_of_scope":
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+    return _no_answer(dispatcher, lang)
 
 
 class ActionShowCandidates(Action):

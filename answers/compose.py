@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bot.payloads import choose_payload
 from dossiers import Dossier, status
 from knowledge.aspects import Aspect
+from knowledge.guides import LifeEvent, Referral
 from knowledge.language import LANGUAGES
 from knowledge.model import CHANNEL_NAMES, Channel, Procedure
 
@@ -85,6 +86,30 @@ def choices(options: list[tuple[str, str]], language: str | None) -> Reply:
     buttons = [{"title": title, "payload": choose_payload(code)} for code, title in options]
     custom = {"type": "choices", "options": [{"code": c, "title": t, "payload": choose_payload(c)} for c, t in options]}
     return Reply(text, custom, buttons)
+
+
+def display_title(procedure: Procedure, language: str | None) -> str:
+    """The procedure's name for a button: our English title in English when we have one."""
+    return procedure.overlay.title_en if _language(language) == "en" and procedure.overlay.title_en else procedure.title
+
+
+def life_event(event: LifeEvent, procedures: list[Procedure], language: str | None) -> Reply:
+    """A life event's guide: its steps in order (those the index has), each one a tap away."""
+    by_code = {p.code: p for p in procedures}
+    steps = [(step, by_code[step.code]) for step in event.steps if step.code in by_code]
+    text = _render(language, "life_event", event=event, steps=steps)
+    buttons = [{"title": display_title(p, language), "payload": choose_payload(p.code)} for _, p in steps]
+    custom = {
+        "type": "life_event",
+        "event": event.id,
+        "steps": [{"code": p.code, "title": p.title, "payload": choose_payload(p.code)} for _, p in steps],
+    }
+    return Reply(text, custom, buttons)
+
+
+def referral(referral: Referral, language: str | None) -> Reply:
+    """A question the catalog does not hold: where it is handled instead."""
+    return Reply(_render(language, "referral", referral=referral), {"type": "referral", "topic": referral.id})
 
 
 def no_answer(language: str | None, hotline: str, hours: str) -> Reply:

@@ -6,11 +6,15 @@ the search is passed in, so it is tested without Rasa or an index.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from functools import lru_cache
+from typing import Any, Literal, Protocol
 
 from knowledge.aspects import Aspect, as_aspect, detect_aspect, strip_aspect_words
+from knowledge.glossary import load_glossary
+from knowledge.text import fold
 
 
 class Hit(Protocol):
@@ -35,51 +39,131 @@ class Search(Protocol):
     def __call__(self, query: str) -> SearchResult: ...
 
 
+class Guides(Protocol):
+    """`knowledge.guides.Guides`, or a stand-in in tests: our own life-event guides and referrals."""
+
+    def life_event(self, text: str, asked_as_event: bool = False) -> Any: ...  # an object with `.id`, or None
+    def referral(self, text: str) -> Any: ...  # an object with `.id` and `.rest(text)`, or None
+
+
+RouteKind = Literal["answer", "choices", "no_answer", "out_of_scope", "life_event", "referral"]
+
+
 @dataclass
 class Route:
-    kind: Literal["answer", "choices", "no_answer"]
+    kind: RouteKind
     code: str | None = None
     aspect: Aspect = "overview"
     options: list[tuple[str, str]] = field(default_factory=list)  # (code, title): choices, or alternatives
+    guide: str | None = None  # the life event or referral id
+    question: str | None = None  # for "choices": the question they answer, for a refinement typed next
 
 
 MAX_CHOICES = 5
 
 
-def route_turn(
-    text: str,
-    intent: str | None,
-    context_code: str | None,
-    picked_code: str | None,
-    pending_aspect: str | None,
-    search: Search,
-    offered: Sequence[tuple[str, str]] = (),
-) -> Route:
-    """`offered`: the choices shown last, when none was picked yet; an aspect question then
-    ("phí bao nhiêu?") offers them again, and the pick answers that aspect."""
-    aspect = detect_aspect(text)
-    if picked_code:  # a clarification button: answer what was asked before the question back
-        return Route("answer", picked_code, aspect or as_aspect(pending_aspect) or "overview")
+@dataclass(frozen=True)
+class Turn:
+    """One citizen turn and what the conversation holds when it arrives."""
 
-    follow_up = context_code is not None and (aspect is not None or intent == "ask_aspect")
-    if follow_up and intent == "ask_aspect":  # about the procedure in context: nothing to search
+    text: str
+    intent: str | None = None
+    context_code: str | None = None  # the procedure answered last, for follow-ups
+    picked_code: str | None = None  # a clarification button's procedure
+    pending_aspect: str | None = None  # the aspect asked when the choices were offered
+    offered: Sequence[tuple[str, str]] = ()  # the choices shown last, when none was picked yet
+    pending_question: str | None = None  # the question those choices answer
+
+
+def route_turn(turn: Turn, search: Search, guides: Guides | None = None) -> Route:
+    """What to answer. While choices are open, an aspect question ("phí bao nhiêu?") offers them
+    again, and a refinement typed instead of a tap ("xe máy", "for my wife") is read together with
+    the question that brought them, preferring the offered procedures."""
+    text, context_code = turn.text, turn.context_code
+    aspect = detect_aspect(text)
+    if turn.picked_code:  # a button: answer what was asked before, keep the others for "không phải"
+        others = [option for option in turn.offered if option[0] != turn.picked_code]
+        return Route("answer", turn.picked_code, aspect or as_aspect(turn.pending_aspect) or "overview", others)
+
+    follow_up = context_code is not None and (aspect is not None or turn.intent == "ask_aspect")
+    if follow_up and turn.intent == "ask_aspect":  # about the procedure in context: nothing to search
         return Route("answer", context_code, aspect or "overview")
+    if guides is not None and (guide := _guide(turn, guides, search)) is not None:
+        return guide
+    if turn.intent == "out_of_scope" and not turn.offered:
+        return Route("out_of_scope")
 
     # Only aspect words ("lệ phí bao nhiêu?"): nothing names a procedure. Otherwise search the
     # whole question: the engine sets aspect words aside itself, and ranks better with them
     # (dev set: hit@1 0.892 whole vs 0.884 stripped).
-    named = strip_aspect_words(text) if aspect else text
-    result = search(text) if named.strip(" ?.!,") else None
-    if result is not None and result.decision == "answer":
-        alternatives = [(hit.code, hit.title) for hit in result.hits[1 : MAX_CHOICES + 1]]
-        return Route("answer", result.hits[0].code, aspect or "overview", alternatives)
+    names_something = _has_content(strip_aspect_words(text) if aspect else text)
+    refined = _refine(turn, search, aspect) if names_something and turn.offered and turn.pending_question else None
+    if refined is not None and refined.kind == "answer":
+        return refined
+    result = search(text) if names_something else None
+    if result is not None and result.decision == "answer":  # a new question of its own
+        return _answer(result, aspect)
+    if refined is not None:
+        return refined
     if follow_up:
         return Route("answer", context_code, aspect or "overview")
     if result is not None and result.decision == "clarify" and result.hits:
-        options = [(hit.code, hit.title) for hit in result.hits[: min(result.choice_count or MAX_CHOICES, MAX_CHOICES)]]
+        options = _close_options(result)
         if context_code in [code for code, _ in options]:  # "hết hạn rồi" after "đổi bằng lái": still that one
             return Route("answer", context_code, aspect or "overview")
-        return Route("choices", aspect=aspect or "overview", options=options)
-    if aspect and offered and context_code is None:
-        return Route("choices", aspect=aspect, options=list(offered))
+        return Route("choices", aspect=aspect or "overview", options=options, question=text)
+    if aspect and turn.offered and context_code is None:
+        return Route("choices", aspect=aspect, options=list(turn.offered), question=turn.pending_question)
     return Route("no_answer", aspect=aspect or "overview")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    glossary = load_glossary()
+    return frozenset(fold(w) for w in glossary.stop_vi | glossary.stop_en)
+
+
+def _has_content(text: str) -> bool:
+    """Whether `text` has a word that may name a procedure (not only "thế thì bao nhiêu?")."""
+    return any(fold(word) not in _stopwords() for word in re.findall(r"\w+", text))
+
+
+def _guide(turn: Turn, guides: Guides, search: Search) -> Route | None:
+    """A referral ("work permit": not in the catalog), unless the rest of the question still names
+    a procedure ("I have a work permit, how do I get a residence card?"); or a life event's guide."""
+    referral = guides.referral(turn.text)
+    if referral is not None:
+        rest = search(referral.rest(turn.text))
+        if rest.decision == "answer" and rest.hits:
+            return _answer(rest, detect_aspect(turn.text))
+        return Route("referral", guide=referral.id)
+    event = guides.life_event(turn.text, asked_as_event=turn.intent == "ask_life_event")
+    return Route("life_event", guide=event.id) if event is not None else None
+
+
+def _answer(result: SearchResult, aspect: Aspect | None) -> Route:
+    alternatives = [(hit.code, hit.title) for hit in result.hits[1 : MAX_CHOICES + 1]]
+    return Route("answer", result.hits[0].code, aspect or "overview", alternatives)
+
+
+def _close_options(result: SearchResult) -> list[tuple[str, str]]:
+    return [(hit.code, hit.title) for hit in result.hits[: min(result.choice_count or MAX_CHOICES, MAX_CHOICES)]]
+
+
+def _refine(turn: Turn, search: Search, aspect: Aspect | None) -> Route | None:
+    """The pending question and the refinement searched together, kept only when it points into
+    the offered procedures: the one it singles out is answered, several are offered again (fewer,
+    best first)."""
+    question = f"{turn.pending_question} {turn.text}"
+    result = search(question)
+    offered = dict(turn.offered)
+    pending = aspect or as_aspect(turn.pending_aspect) or "overview"
+    if result.decision == "answer" and result.hits and result.hits[0].code in offered:
+        return _answer(result, pending)
+    if result.decision != "clarify":
+        return None
+    narrowed = [(code, offered[code]) for code, _ in _close_options(result) if code in offered]
+    if len(narrowed) == 1:
+        others = [option for option in turn.offered if option[0] != narrowed[0][0]]
+        return Route("answer", narrowed[0][0], pending, others)
+    return Route("choices", aspect=pending, options=narrowed, question=question) if narrowed else None

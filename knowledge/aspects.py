@@ -14,7 +14,7 @@ from typing import Literal, cast, get_args
 
 import yaml
 
-from knowledge.text import fold
+from knowledge.text import fold, phrase_pattern
 
 Aspect = Literal["overview", "documents", "fees", "processing_time", "where", "online", "steps", "conditions", "result"]
 VOCABULARY_PATH = Path(__file__).with_name("aspects.yaml")
@@ -59,10 +59,7 @@ def aspect_phrases() -> dict[tuple[str, ...], Aspect]:
 
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[Aspect, re.Pattern[str]]]:
-    return [
-        (aspect, re.compile(r"\b(?:" + "|".join(re.escape(p) for p in items) + r")\b"))
-        for aspect, items in _vocabulary()[1].items()
-    ]
+    return [(aspect, phrase_pattern(items)) for aspect, items in _vocabulary()[1].items()]
 
 
 def detect_aspect(text: str) -> Aspect | None:

@@ -32,3 +32,9 @@ def bounded_query(text: str) -> str:
     """The first MAX_QUERY_WORDS words, each cut to MAX_QUERY_WORD_CHARS, at most MAX_QUERY_CHARS."""
     words = [word[:MAX_QUERY_WORD_CHARS] for word in text.split()[:MAX_QUERY_WORDS]]
     return " ".join(words)[:MAX_QUERY_CHARS]
+
+
+def phrase_pattern(phrases: list[str] | tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for `phrases`, matched on folded text on word boundaries (longest first)."""
+    folded = sorted({fold(p) for p in phrases if fold(p)}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in folded) + r")\b" if folded else r"(?!)")

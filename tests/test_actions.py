@@ -153,7 +153,47 @@ def test_a_vague_question_is_asked_back_with_buttons_that_carry_their_payload(kn
     titles = [knowledge.get(c).title for c in codes]
     assert choices["options"] == [{"code": c, "title": t, "payload": choose_payload(c)} for c, t in zip(codes, titles)]
     assert messages[0]["buttons"] == [{"title": t, "payload": choose_payload(c)} for c, t in zip(codes, titles)]
-    assert events == [SlotSet("procedure_code", None), SlotSet("aspect", "overview"), SlotSet("candidates", codes)]
+    assert events == [
+        SlotSet("procedure_code", None),
+        SlotSet("aspect", "overview"),
+        SlotSet("candidates", codes),
+        SlotSet("pending_question", "cấp lại"),  # read with a refinement typed instead of a tap
+    ]
+
+
+def test_a_refinement_typed_instead_of_a_tap_answers_the_offered_procedure_it_names(knowledge) -> None:
+    events, messages = run(ActionAnswerProcedure(), tracker("cấp lại", "ask_procedure", aspect="fees"))
+    offered = [o["code"] for o in custom(messages)["options"]]
+    (card,) = [c for c in offered if "căn cước" in knowledge.get(c).title]  # one of them is the ID card's
+    state = tracker("căn cước", "out_of_scope", candidates=offered, pending_question="cấp lại", aspect="overview")
+    events, messages = run(ActionAnswerProcedure(), state)
+    assert (custom(messages)["type"], custom(messages)["code"]) == ("procedure", card)
+    assert SlotSet("pending_question", None) in events  # the choices are closed
+
+
+def test_off_topic_without_open_choices_is_said_to_be_off_topic(knowledge) -> None:
+    events, messages = run(ActionAnswerProcedure(), tracker("tối nay ăn gì", "out_of_scope"))
+    assert (events, responses(messages)) == ([], ["utter_out_of_scope"])
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [("bố tôi mới mất, phải làm những thủ tục gì", "vi"), ("my father passed away, what do I need to do", "en")],
+)
+def test_a_life_event_gets_a_guide_whose_steps_are_buttons(knowledge, text, language) -> None:
+    events, messages = run(ActionAnswerProcedure(), tracker(text, "ask_life_event", language=language))
+    guide = custom(messages)
+    codes = [step["code"] for step in guide["steps"]]
+    assert guide["type"] == "life_event" and guide["event"] == "death" and len(codes) >= 2
+    assert [b["payload"] for b in messages[0]["buttons"]] == [choose_payload(c) for c in codes]
+    assert all(code in messages[0]["text"] for code in codes)
+    assert events == [SlotSet("procedure_code", None), SlotSet("candidates", codes)]
+
+
+def test_a_work_permit_question_is_referred_not_answered_with_a_procedure(knowledge) -> None:
+    _, messages = run(ActionAnswerProcedure(), tracker("how do I get a work permit", "ask_procedure", language="en"))
+    assert custom(messages) == {"type": "referral", "topic": "work_permit"}
+    assert "Department of Home Affairs" in messages[0]["text"]
 
 
 def test_a_pick_answers_the_aspect_asked_before_the_question_back(knowledge) -> None:
@@ -163,7 +203,8 @@ def test_a_pick_answers_the_aspect_asked_before_the_question_back(knowledge) -> 
     )
     events, messages = run(ActionAnswerProcedure(), pick)
     assert (custom(messages)["code"], custom(messages)["aspect"]) == (BIRTH_AGAIN, "fees")
-    assert events == [SlotSet("procedure_code", BIRTH_AGAIN), SlotSet("aspect", "fees"), SlotSet("candidates", None)]
+    # The other offered one stays a candidate, for "không phải".
+    assert events == [SlotSet("procedure_code", BIRTH_AGAIN), SlotSet("aspect", "fees"), SlotSet("candidates", [BIRTH])]
 
 
 def test_a_pick_of_a_code_the_index_does_not_have_is_no_pick_and_no_question(knowledge) -> None:

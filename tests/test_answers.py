@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from answers import compose
-from answers.route import route_turn
+from answers.route import Route, Turn, route_turn
 from knowledge.aspects import detect_aspect, strip_aspect_words
 from knowledge.model import Channel, Document, Overlay, Procedure
 
@@ -42,6 +42,13 @@ class FakeResult:
     decision: str
     hits: list[FakeHit] = field(default_factory=list)
     choice_count: int = 0
+
+
+def decide(
+    text, intent, context, picked, pending_aspect, search, offered=(), pending_question=None, guides=None
+) -> Route:
+    """route_turn with the turn's fields in order, as the tests read them."""
+    return route_turn(Turn(text, intent, context, picked, pending_aspect, offered, pending_question), search, guides)
 
 
 def search_returning(decision: str, *codes: str, choice_count: int = 0):
@@ -81,7 +88,7 @@ def test_strip_aspect_words_keeps_diacritics_of_the_rest():
 
 def test_first_question_answers_the_found_procedure_with_its_aspect():
     search = search_returning("answer", "1.001193", "2.000986")
-    route = route_turn("làm giấy khai sinh cho con cần gì", "ask_procedure", None, None, None, search)
+    route = decide("làm giấy khai sinh cho con cần gì", "ask_procedure", None, None, None, search)
     assert (route.kind, route.code, route.aspect) == ("answer", "1.001193", "documents")
     assert route.options == [("2.000986", "title 2.000986")]
     assert search.queries == ["làm giấy khai sinh cho con cần gì"]  # the engine sets "cần gì" aside itself
@@ -89,31 +96,31 @@ def test_first_question_answers_the_found_procedure_with_its_aspect():
 
 def test_follow_up_aspect_stays_on_the_procedure_in_context_without_a_search():
     search = search_returning("answer", "2.000986")
-    route = route_turn("thế lệ phí bao nhiêu?", "ask_aspect", "1.001193", None, None, search)
+    route = decide("thế lệ phí bao nhiêu?", "ask_aspect", "1.001193", None, None, search)
     assert (route.kind, route.code, route.aspect) == ("answer", "1.001193", "fees")
     assert search.queries == []  # the slow part of a turn (query embedding) is skipped
 
 
 def test_aspect_words_with_another_intent_still_search_for_a_new_procedure():
     search = search_returning("answer", "2.000986")
-    route = route_turn("lệ phí làm hộ chiếu bao nhiêu", "ask_procedure", "1.001193", None, None, search)
+    route = decide("lệ phí làm hộ chiếu bao nhiêu", "ask_procedure", "1.001193", None, None, search)
     assert (route.kind, route.code, route.aspect) == ("answer", "2.000986", "fees")
     assert search.queries == ["lệ phí làm hộ chiếu bao nhiêu"]
 
 
 def test_a_new_procedure_question_replaces_the_context():
-    route = route_turn(
+    route = decide(
         "còn đăng ký kết hôn thì sao", "ask_procedure", "1.001193", None, None, search_returning("answer", "1.000894")
     )
     assert (route.kind, route.code) == ("answer", "1.000894")
 
 
 def test_unclear_question_offers_choices_and_a_pick_answers_the_pending_aspect():
-    route = route_turn(
+    route = decide(
         "đăng ký xe", "ask_procedure", None, None, None, search_returning("clarify", "a", "b", "c", "d", "e", "f")
     )
     assert route.kind == "choices" and [c for c, _ in route.options] == ["a", "b", "c", "d", "e"]
-    picked = route_turn(
+    picked = decide(
         '/choose_procedure{"procedure_code": "b"}', "choose_procedure", None, "b", "fees", search_returning("no_answer")
     )
     assert (picked.kind, picked.code, picked.aspect) == ("answer", "b", "fees")
@@ -121,12 +128,12 @@ def test_unclear_question_offers_choices_and_a_pick_answers_the_pending_aspect()
 
 def test_only_aspect_words_without_context_search_nothing():
     search = search_returning("answer", "2.000986")
-    route = route_turn("lệ phí?", "ask_aspect", None, None, None, search)
+    route = decide("lệ phí?", "ask_aspect", None, None, None, search)
     assert route.kind == "no_answer" and search.queries == []
 
 
 def test_choices_offer_only_the_candidates_the_engine_found_close():
-    route = route_turn(
+    route = decide(
         "cấp lại giấy",
         "ask_procedure",
         None,
@@ -138,7 +145,7 @@ def test_choices_offer_only_the_candidates_the_engine_found_close():
 
 
 def test_an_unsure_search_that_includes_the_procedure_in_context_stays_on_it():
-    route = route_turn(
+    route = decide(
         "hết hạn rồi",
         "ask_procedure",
         "3.000347",
@@ -147,7 +154,7 @@ def test_an_unsure_search_that_includes_the_procedure_in_context_stays_on_it():
         search_returning("clarify", "1.002755", "1.014063", "3.000347", choice_count=3),
     )
     assert (route.kind, route.code) == ("answer", "3.000347")
-    other = route_turn(
+    other = decide(
         "hết hạn rồi",
         "ask_procedure",
         "1.001193",
@@ -160,9 +167,9 @@ def test_an_unsure_search_that_includes_the_procedure_in_context_stays_on_it():
 
 def test_an_aspect_question_while_choices_are_open_offers_them_again():
     offered = [("1.013831", "Đăng ký biến động"), ("1.012783", "Cấp đổi Giấy chứng nhận")]
-    route = route_turn("phí bao nhiêu", "ask_aspect", None, None, None, search_returning("no_answer"), offered)
+    route = decide("phí bao nhiêu", "ask_aspect", None, None, None, search_returning("no_answer"), offered)
     assert (route.kind, route.aspect, route.options) == ("choices", "fees", offered)
-    picked = route_turn(
+    picked = decide(
         '/choose_procedure{"procedure_code": "1.012783"}',
         "choose_procedure",
         None,
@@ -174,8 +181,119 @@ def test_an_aspect_question_while_choices_are_open_offers_them_again():
 
 
 def test_nothing_relevant_and_no_context_is_no_answer():
-    route = route_turn("thời tiết hôm nay", "out_of_scope", None, None, None, search_returning("no_answer"))
-    assert route.kind == "no_answer"
+    assert (
+        decide("thời tiết hôm nay", "ask_procedure", None, None, None, search_returning("no_answer")).kind
+        == "no_answer"
+    )
+
+
+def test_out_of_scope_is_said_without_a_search():
+    search = search_returning("answer", "1.001193")
+    assert decide("thời tiết hôm nay", "out_of_scope", None, None, None, search).kind == "out_of_scope"
+    assert search.queries == []
+
+
+def search_by_query(results: dict[str, FakeResult]):
+    """A search that answers each exact query its own way (no_answer for any other)."""
+
+    def search(query: str) -> FakeResult:
+        search.queries.append(query)
+        return results.get(query, FakeResult("no_answer"))
+
+    search.queries = []
+    return search
+
+
+def hits(*codes: str) -> list[FakeHit]:
+    return [FakeHit(c, f"title {c}") for c in codes]
+
+
+OFFERED = [
+    ("1.001", "Đăng ký xe ô tô"),
+    ("1.002", "Đăng ký xe mô tô, xe gắn máy"),
+    ("1.003", "Đăng ký xe máy chuyên dùng"),
+]
+
+
+def test_a_refinement_typed_after_choices_is_read_with_the_pending_question():
+    search = search_by_query({"đăng ký xe xe máy": FakeResult("clarify", hits("1.002", "9.999", "1.003"), 2)})
+    turn = decide("xe máy", "out_of_scope", None, None, "fees", search, OFFERED, "đăng ký xe")
+    assert (turn.kind, turn.code, turn.aspect) == ("answer", "1.002", "fees")  # the pending aspect is kept
+    assert [code for code, _ in turn.options] == ["1.001", "1.003"]  # the other offered ones, for "không phải"
+    assert "đăng ký xe xe máy" in search.queries
+
+
+def test_a_refinement_pointing_to_several_offered_ones_narrows_the_choices_in_their_new_order():
+    search = search_by_query({"đăng ký xe loại máy": FakeResult("clarify", hits("1.003", "1.002", "7.777"), 3)})
+    turn = decide("loại máy", "ask_procedure", None, None, None, search, OFFERED, "đăng ký xe")
+    assert turn.kind == "choices" and [c for c, _ in turn.options] == ["1.003", "1.002"]
+    assert turn.question == "đăng ký xe loại máy"  # the next refinement reads both
+
+
+def test_a_new_question_of_its_own_while_choices_are_open_is_answered():
+    search = search_by_query({"làm hộ chiếu": FakeResult("answer", hits("2.000"))})
+    turn = decide("làm hộ chiếu", "ask_procedure", None, None, None, search, OFFERED, "đăng ký xe")
+    assert (turn.kind, turn.code) == ("answer", "2.000")
+
+
+def test_a_refinement_that_points_nowhere_offered_falls_back_to_its_own_search():
+    search = search_by_query({"thời tiết": FakeResult("no_answer")})
+    turn = decide("thời tiết", "out_of_scope", None, None, None, search, OFFERED, "đăng ký xe")
+    assert turn.kind == "no_answer"
+
+
+@dataclass
+class FakeGuide:
+    id: str
+
+
+class FakeGuides:
+    def __init__(self, event: str | None = None, referral: str | None = None) -> None:
+        self.event, self.ref, self.asked = event, referral, []
+
+    def life_event(self, text: str, asked_as_event: bool = False) -> FakeGuide | None:
+        self.asked.append(asked_as_event)
+        return FakeGuide(self.event) if self.event else None
+
+    def referral(self, text: str) -> FakeReferral | None:
+        return FakeReferral(self.ref) if self.ref else None
+
+
+@dataclass
+class FakeReferral:
+    id: str
+
+    def rest(self, text: str) -> str:
+        return " ".join(text.replace("work permit", "").split())
+
+
+def test_a_life_event_gets_its_guide_and_a_referral_comes_first():
+    search = search_returning("answer", "1.000656")
+    guides = FakeGuides(event="death")
+    turn = decide("bố tôi mới mất", "ask_life_event", None, None, None, search, guides=guides)
+    assert (turn.kind, turn.guide, guides.asked) == ("life_event", "death", [True])
+    assert search.queries == []
+    both = FakeGuides(event="foreign_worker", referral="work_permit")
+    nothing_else = search_by_query({"how do I get a": FakeResult("no_answer")})
+    assert (
+        decide("how do I get a work permit", "ask_procedure", None, None, None, nothing_else, guides=both).kind
+        == "referral"
+    )
+
+
+def test_a_referral_word_beside_a_catalog_question_answers_the_question():
+    search = search_by_query({"with my , how do I get a residence card": FakeResult("answer", hits("1.003460"))})
+    guides = FakeGuides(referral="work_permit")
+    turn = decide(
+        "with my work permit, how do I get a residence card", "ask_procedure", None, None, None, search, guides=guides
+    )
+    assert (turn.kind, turn.code) == ("answer", "1.003460")
+
+
+def test_a_follow_up_about_the_procedure_in_context_is_no_life_event():
+    guides = FakeGuides(event="death")
+    turn = decide("phí bao nhiêu", "ask_aspect", "1.000656", None, None, search_returning("no_answer"), guides=guides)
+    assert (turn.kind, turn.code) == ("answer", "1.000656")
 
 
 def test_overview_in_vietnamese_cites_and_lists_structure():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -31,6 +30,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.preprocessing import normalize
 
+from bot.nlu.senses import resolve_intent
 from knowledge.language import LANGUAGES, detect_language
 from knowledge.text import MAX_QUERY_TOKENS, bounded_query, fold
 
@@ -185,33 +185,21 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         return vstack(rows).tocsr()
 
 
-# Words that give a message the sense of a dossier lookup (folded). "Hồ sơ" alone is one of them
-# today; a question about a procedure's documents ("hồ sơ gồm gì") is ask_aspect for the classifier.
-LOOKUP_CUES = re.compile(
-    r"\b(?:tra cuu|kiem tra|ho so|hs|ma|bien nhan|den dau|tinh trang|trang thai|tien do|xong|duyet|"
-    r"giai quyet|ket qua|nop|bao gio|da co|chua co|dossier|application|status|check|track|receipt|"
-    r"file|progress|case|submission|submitted|applied|paperwork|papers|look up|approved|done|"
-    r"processed|finished|stage|news|come through|where is)\b"
-)
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class DossierIntentGate(_Untrained):
-    """The dossier form opens only for a message that means a lookup: a dossier code in it
-    (the `dossier_code` regex entity) makes it a lookup, and `check_dossier` without a code or
-    any lookup word ("{{7*7}}", "' OR 1=1 --") is out of scope. Runs after the entity extractors."""
-
-    LOOKUP, CODE_INTENTS, REPLACEMENT = "check_dossier", ("check_dossier", "inform_dossier_code"), "out_of_scope"
+class IntentSenseGate(_Untrained):
+    """The classifier's intent, corrected by the message's words (`bot.nlu.senses`): the dossier
+    form opens only for a lookup sense or a dossier code ("{{7*7}}", "' OR 1=1 --" are out of
+    scope, "hồ sơ gồm gì" asks for documents), and a short follow-up that names an aspect
+    ("free không?") asks about it. Runs after the entity extractors."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
             name, confidence = intent.get(INTENT_NAME_KEY), float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
             has_code = any(e.get("entity") == "dossier_code" for e in message.get(ENTITIES) or [])
-            if has_code and name not in self.CODE_INTENTS:
-                self._set(message, self.LOOKUP, max(confidence, 0.9))
-            elif name == self.LOOKUP and not has_code and not LOOKUP_CUES.search(fold(message.get(TEXT) or "")):
-                self._set(message, self.REPLACEMENT, confidence)
+            meant = resolve_intent(str(name or ""), message.get(TEXT) or "", has_code)
+            if name and meant != name:
+                self._set(message, meant, max(confidence, 0.9) if has_code else confidence)
         return messages
 
     @staticmethod
