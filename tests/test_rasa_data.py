@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 USED_BY_ACTIONS_OR_FORMS = {
     "utter_restart",  # said by Rasa's own action_restart
     "utter_action_failed",  # actions/boundary.py
+    "utter_out_of_scope",  # actions/procedures.py, unless open choices make it a refinement
     "utter_ask_dossier_code",
     "utter_ask_identity_digits",
     "utter_invalid_dossier_code",

@@ -18,8 +18,10 @@ from knowledge.text import fold
 
 LOOKUP, ASPECT, OUT_OF_SCOPE = "check_dossier", "ask_aspect", "out_of_scope"
 CODE_INTENTS = (LOOKUP, "inform_dossier_code")
-# Intents a message naming an aspect is not: it asks about the procedure in context instead.
+# Intents a short message naming an aspect is not: it asks about the procedure in context instead.
+# A longer one may well be what the classifier says ("what's the price of gold today").
 ASPECT_OVERRIDES = ("deny", "affirm", "out_of_scope", "nlu_fallback", "thank", "greet", "goodbye")
+MAX_FOLLOW_UP_WORDS = 5
 
 # Words (folded, shorthand spelt out) that make "hồ sơ" a filed dossier: looking it up, its progress,
 # a receipt, whose it is, when it was handed in, "done yet?".
@@ -52,6 +54,6 @@ def resolve_intent(intent: str, text: str, has_dossier_code: bool) -> str:
         if detect_aspect(text):
             return ASPECT
         return LOOKUP if LOOKUP_WORDS.search(folded) else OUT_OF_SCOPE
-    if intent in ASPECT_OVERRIDES and detect_aspect(text):
+    if intent in ASPECT_OVERRIDES and len(text.split()) <= MAX_FOLLOW_UP_WORDS and detect_aspect(text):
         return ASPECT
     return intent
