@@ -24,6 +24,7 @@ class Expansion:
     terms: list[str] = field(default_factory=list)  # official wording to add to the query
     aspects: list[str] = field(default_factory=list)  # chunk kinds the query asks about
     aspect_phrases: list[tuple[str, ...]] = field(default_factory=list)  # folded keys that named them
+    foreigner: bool = False  # the question is about a foreigner (see `ForeignerSignal`)
 
 
 def _key(text: str) -> tuple[str, ...]:
@@ -36,6 +37,16 @@ def _phrases(raw: dict[str, str | list[str]] | None) -> Phrases:
         values = [value] if isinstance(value, str) else list(value)
         out.setdefault(_key(str(key)), []).extend(values)
     return out
+
+
+def _keys(raw: list[str] | None) -> frozenset[tuple[str, ...]]:
+    return frozenset(_key(str(phrase)) for phrase in raw or [])
+
+
+def _contains(tokens: list[str], keys: frozenset[tuple[str, ...]]) -> bool:
+    """Whether the folded tokens contain one of the keys (whole words)."""
+    lengths = {len(k) for k in keys}
+    return any(tuple(tokens[i : i + n]) in keys for n in lengths for i in range(len(tokens) - n + 1))
 
 
 def _match(tokens: list[str], phrases: Phrases) -> list[tuple[str, ...]]:
@@ -76,7 +87,83 @@ def _vietnamese(data: dict[str, Any]) -> list[str]:
         *_values(data.get("english")),
         *abbreviations,
         *data.get("phrases", []),
+        *_foreigner_vietnamese(data.get("foreigner") or {}),
     ]
+
+
+def _foreigner_vietnamese(raw: dict[str, Any]) -> list[str]:
+    """The Vietnamese texts of the `foreigner:` section: wording, cues, variants' words."""
+    variants = raw.get("variants") or []
+    return [
+        *map(str, raw.get("wording") or []),
+        *map(str, (raw.get("cues") or {}).get("vi") or []),
+        *(str(w) for v in variants for w in [*(v.get("wording") or []), *((v.get("about") or {}).get("vi") or [])]),
+    ]
+
+
+def _by_language(raw: dict[str, list[str]] | None) -> list[str]:
+    """Phrases listed per language (`en:`, `vi:`), all together: keys are matched folded."""
+    return [str(w) for words in (raw or {}).values() for w in words or []]
+
+
+@dataclass(frozen=True)
+class ForeignVariant:
+    """The catalog's wording for a foreigner's variant of one kind of procedure: a civil-status
+    event "có yếu tố nước ngoài", a driving licence "của người nước ngoài"."""
+
+    about: frozenset[tuple[str, ...]]  # words naming the kind, any language
+    wording: tuple[str, ...]
+    unless: frozenset[tuple[str, ...]] = frozenset()  # words saying this variant is not meant
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ForeignVariant:
+        return cls(
+            _keys(_by_language(raw.get("about"))),
+            tuple(map(str, raw.get("wording") or [])),
+            _keys(_by_language(raw.get("unless"))),
+        )
+
+    def applies(self, tokens: list[str]) -> bool:
+        return _contains(tokens, self.about) and not _contains(tokens, self.unless)
+
+
+@dataclass(frozen=True)
+class ForeignerSignal:
+    """Whether a question is about a foreigner, and the official wording that then makes the
+    foreigners' procedure win over the citizens' one ("gia hạn tạm trú cho người nước ngoài",
+    not "gia hạn tạm trú"). Cues, topics and wording live in glossary.yaml (`foreigner:`)."""
+
+    wording: tuple[str, ...] = ()  # added whenever the question is about a foreigner
+    variants: tuple[ForeignVariant, ...] = ()  # added too for their kind of procedure
+    cues: frozenset[tuple[str, ...]] = frozenset()  # say that a foreigner is concerned, any language
+    citizens: frozenset[tuple[str, ...]] = frozenset()  # say that a Vietnamese citizen is
+    topics: frozenset[tuple[str, ...]] = frozenset()  # English words where a foreigners' variant exists
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None) -> ForeignerSignal:
+        raw = raw or {}
+        origins: dict[str, list[str]] = raw.get("origins") or {}
+        countries: dict[str, list[str]] = raw.get("countries") or {}
+        from_country = [f"{o} {c}" for lang, heads in origins.items() for o in heads for c in countries.get(lang) or []]
+        return cls(
+            wording=tuple(map(str, raw.get("wording") or [])),
+            variants=tuple(ForeignVariant.from_dict(v) for v in raw.get("variants") or []),
+            cues=_keys(_by_language(raw.get("cues")) + from_country),
+            citizens=_keys(_by_language(raw.get("citizens"))),
+            topics=_keys(raw.get("topics")),
+        )
+
+    def about_foreigner(self, tokens: list[str], english: bool) -> bool:
+        """A cue says so; or the question is in English, on a topic where a foreigners' variant
+        exists, and does not say it is about a Vietnamese citizen. (A cue outweighs a citizen:
+        "a foreigner marrying a Vietnamese citizen" is about a foreigner.)"""
+        if _contains(tokens, self.cues):
+            return True
+        return english and _contains(tokens, self.topics) and not _contains(tokens, self.citizens)
+
+    def terms(self, tokens: list[str]) -> list[str]:
+        """The foreigners' wording for a foreigner's question (folded `tokens`)."""
+        return [*self.wording, *(w for v in self.variants if v.applies(tokens) for w in v.wording)]
 
 
 def _wrapper_phrases(sides: dict[str, list[str]] | None, side: str) -> frozenset[tuple[str, ...]]:
@@ -100,6 +187,7 @@ class Glossary:
     vietnamese: list[str]  # every Vietnamese text here, to teach the diacritic restorer
     stop_vi: frozenset[str]
     stop_en: frozenset[str]
+    foreigner: ForeignerSignal = field(default_factory=ForeignerSignal)
     wrappers: dict[str, tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]] = field(
         default_factory=dict
     )  # language -> (leading, trailing) chat phrases, lower case (see glossary.yaml)
@@ -115,6 +203,7 @@ class Glossary:
             vietnamese=_vietnamese(data),
             stop_vi=frozenset(normalize(str(w)) for w in stop.get("vi") or []),
             stop_en=frozenset(normalize(str(w)) for w in stop.get("en") or []),
+            foreigner=ForeignerSignal.from_dict(data.get("foreigner")),
             wrappers={
                 language: (_wrapper_phrases(sides, "leading"), _wrapper_phrases(sides, "trailing"))
                 for language, sides in (data.get("wrappers") or {}).items()
@@ -148,13 +237,17 @@ class Glossary:
         return pattern.sub(lambda m: table[m.group(1)], text) if pattern else text
 
     def expand(self, query: str, english: bool) -> Expansion:
-        """Official terms for colloquial (always) and English (if `english`) phrases."""
+        """Official terms for colloquial (always) and English (if `english`) phrases, and the
+        foreigners' wording when the question is about a foreigner."""
         tokens = [fold(t) for t in syllables(query)]
         terms = [t for k in _match(tokens, self.english) for t in self.english[k]] if english else []
         terms += [t for k in _match(tokens, self.colloquial) for t in self.colloquial[k]]
+        foreigner = self.foreigner.about_foreigner(tokens, english)
+        if foreigner:
+            terms += self.foreigner.terms(tokens)
         aspect_keys = _match(tokens, self.aspects)
         aspects = list(dict.fromkeys(a for k in aspect_keys for a in self.aspects[k]))
-        return Expansion(list(dict.fromkeys(terms)), aspects, aspect_keys)
+        return Expansion(list(dict.fromkeys(terms)), aspects, aspect_keys, foreigner)
 
     def abbreviation_terms(self, text: str, min_length: int = 3) -> list[str]:
         """Spelt-out forms of the longer abbreviations in `text` (document side: "TNHH" also

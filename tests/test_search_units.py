@@ -94,6 +94,84 @@ def test_every_glossary_value_is_text() -> None:
     assert {a for vs in g.aspects.values() for a in vs} <= {"documents", "fees", "steps", "conditions", "overview"}
 
 
+@pytest.mark.parametrize(
+    ("query", "official"),
+    [
+        ("how do I extend my visa", "gia hạn tạm trú"),
+        ("how much is a permanent resident card", "thẻ thường trú"),
+        ("my TRC is about to expire", "thẻ tạm trú"),
+        ("apply for an e-visa", "thị thực điện tử"),
+        ("background check for a job", "lý lịch tư pháp"),
+        ("convert garden land to residential land", "chuyển mục đích sử dụng đất sang đất ở"),
+        ("motorbike registration", "đăng ký xe mô tô"),
+        ("renew my business licence", "đăng ký kinh doanh"),
+        ("notarised copy of my degree", "chứng thực bản sao từ bản chính"),
+    ],
+)
+def test_english_vocabulary_expands_to_official_wording(glossary: Glossary, query: str, official: str) -> None:
+    assert official in ", ".join(glossary.expand(query, english=True).terms)
+
+
+# --------------------------------------------------------------------------- foreigner signal
+
+FOREIGNER = "người nước ngoài"
+FOREIGN_ELEMENT = "có yếu tố nước ngoài"
+
+
+@pytest.mark.parametrize(
+    ("query", "english"),
+    [
+        ("I'm Korean, where do I get a residence card", True),
+        ("I am from India and my visa runs out", True),
+        ("an expat renting a flat", True),
+        ("how do I extend my stay", True),  # English, on a topic that has a foreigners' variant
+        ("a foreigner marrying a Vietnamese citizen", True),  # a cue outweighs the citizen
+        ("chồng tôi quốc tịch Hàn Quốc, làm khai sinh cho con", False),
+        ("lam the tam tru cho chuyen gia trung quoc", False),
+    ],
+)
+def test_a_question_about_a_foreigner_gets_the_foreigners_wording(
+    glossary: Glossary, query: str, english: bool
+) -> None:
+    expansion = glossary.expand(query, english)
+    assert expansion.foreigner and FOREIGNER in expansion.terms
+
+
+@pytest.mark.parametrize(
+    ("query", "english"),
+    [
+        ("I am a Vietnamese citizen, how do I extend my stay", True),
+        ("register my baby's birth", True),  # English, but the citizens' procedure is the usual one
+        ("how to apply for a US tourist visa", True),  # a visa for abroad says nothing of the asker
+        ("gia hạn tạm trú ở phường", False),
+        ("dang ky tam tru cho nguoi lao dong", False),  # "người lao động" is no Laotian
+        ("công dân Việt Nam đăng ký tạm trú", False),
+    ],
+)
+def test_no_foreigner_signal_without_a_cue(glossary: Glossary, query: str, english: bool) -> None:
+    expansion = glossary.expand(query, english)
+    assert not expansion.foreigner and FOREIGNER not in expansion.terms
+
+
+def test_a_foreigners_variant_adds_its_own_wording(glossary: Glossary) -> None:
+    assert FOREIGN_ELEMENT in glossary.expand("I'm Japanese, how do we register our baby's birth", True).terms
+    assert FOREIGN_ELEMENT not in glossary.expand("I'm Japanese, how do I get a residence card", True).terms
+    # an event registered abroad and only recorded here: the "ghi chú" titles do not say it
+    assert FOREIGN_ELEMENT not in glossary.expand("record my son's Japanese birth certificate", True).terms
+    licence = "bằng lái xe của người nước ngoài"
+    assert licence in glossary.expand("convert my Korean driving licence", True).terms
+    assert licence not in glossary.expand("I'm an expat and my Vietnamese driving licence expired", True).terms
+
+
+def test_foreigner_cues_are_data() -> None:
+    signal = Glossary.from_dict(
+        {"foreigner": {"wording": ["người nước ngoài"], "origins": {"en": ["from"]}, "countries": {"en": ["mars"]}}}
+    ).foreigner
+    assert signal.about_foreigner(["from", "mars"], english=True)
+    assert not signal.about_foreigner(["from", "hanoi"], english=True)
+    assert not Glossary.from_dict({}).expand("I am Korean", english=True).foreigner
+
+
 # --------------------------------------------------------------------------- diacritics
 
 TRAINING = [

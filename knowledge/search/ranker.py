@@ -16,9 +16,10 @@ from knowledge.search.dense import DenseScorer
 from knowledge.search.fusion import Features, Priors, RankParams, fuse
 from knowledge.search.lexical import LexicalScorer
 from knowledge.search.plan import QueryPlan, QueryPlanner
-from knowledge.search.variants import rivals, title_words
+from knowledge.search.variants import base_first, rivals, title_words
 from knowledge.text import bounded_query, fold
 
+BASE_WINDOW, BASE_MARGIN = 4, 0.1  # how far behind (places, fused score) a base may be to go first
 RIVAL_POOL = 256  # candidates checked for being unasked variants of the top one (vague queries crowd more)
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class Ranker:
             return SearchResult(query, "no_answer", [])
         features = self.features(plan, self.embed_query(plan.dense_text))
         scores = self.fuse(features)
-        ranked = np.argsort(-scores, kind="stable")
+        ranked = self._base_first(np.argsort(-scores, kind="stable"), scores, plan)
         order = ranked[: max(k, 2)]
         signals = top_signals(features, scores, self._rivals(ranked[:RIVAL_POOL], plan), plan.english)
         decision, choice_count = self.decision.decide(signals, [float(scores[i]) for i in order])
@@ -106,10 +107,20 @@ class Ranker:
     def fuse(self, f: Features, params: RankParams | None = None) -> np.ndarray:
         return fuse(f, params or self.params)
 
+    def _asked(self, plan: QueryPlan) -> set[str]:
+        return {fold(w) for text in (*plan.terms, *plan.expansion.terms) for w in syllables(text.replace("_", " "))}
+
+    def _base_first(self, ranked: np.ndarray, scores: np.ndarray, plan: QueryPlan) -> np.ndarray:
+        """A top variant the question did not ask for gives way to its base, if that scores nearly as well."""
+        near = int(np.sum(scores[ranked[1 : BASE_WINDOW + 1]] >= scores[ranked[0]] - BASE_MARGIN))
+        if near == 0:
+            return ranked
+        head = base_first([int(i) for i in ranked[: near + 1]], self.title_words, self._asked(plan), near)
+        return np.concatenate([np.asarray(head, dtype=ranked.dtype), ranked[near + 1 :]])
+
     def _rivals(self, ranked: np.ndarray, plan: QueryPlan) -> np.ndarray:
         """The ranking without the variants of the top procedure the question did not ask for."""
-        asked = {fold(w) for text in (*plan.terms, *plan.expansion.terms) for w in syllables(text.replace("_", " "))}
-        return np.asarray(rivals([int(i) for i in ranked], self.title_words, asked))
+        return np.asarray(rivals([int(i) for i in ranked], self.title_words, self._asked(plan)))
 
     def _hit(self, i: int, score: float, aspects: list[str]) -> Hit:
         p = self.data.procedures[i]
