@@ -23,7 +23,7 @@ from answers import compose
 from answers.route import Route, Turn, route_turn
 from knowledge.guides import load_guides
 from knowledge.model import Procedure
-from knowledge.search import KnowledgeBase
+from knowledge.search import KnowledgeBase, SearchResult
 
 
 def send(dispatcher: CollectingDispatcher, reply: compose.Reply) -> None:
@@ -77,7 +77,11 @@ class ActionAnswerProcedure(Action):
             offered=offered,
             pending_question=text_slot(tracker, "pending_question") if offered else None,
         )
-        search = lambda query: knowledge.search(query, language=lang)  # noqa: E731 (language decided once, by Rasa)
+        def search(query: str) -> SearchResult:
+            # The message's language was decided once, by Rasa; a refinement read with the pending
+            # question ("kết hôn" + "for my wife") mixes two messages: the engine decides for that.
+            return knowledge.search(query, language=lang if query == text else None)
+
         route = route_turn(turn, search, load_guides())
         return _reply(dispatcher, route, knowledge, lang, tracker)
 

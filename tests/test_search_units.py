@@ -397,3 +397,17 @@ def test_a_vague_question_answered_outright_is_never_correct() -> None:
     m = metrics([answered, asked, Outcome(Question("q", "x", "vi", ["1"]), ["1"], [1.0], "answer", {})])
     assert m["vague"] == {"n": 2, "answered": 0.5, "clarify_relevant": 0.5, "no_answer": 0.0}
     assert m["all"]["n"] == 1  # vague questions stay out of the ranking figures
+
+
+def test_a_top_variant_not_asked_for_gives_way_to_its_base() -> None:
+    from knowledge.search.variants import base_first, title_words
+
+    titles = [
+        "Cấp điều chỉnh giấy phép xây dựng đối với nhà ở riêng lẻ",
+        "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ",
+        "Gia hạn giấy phép xây dựng đối với nhà ở riêng lẻ",
+    ]
+    words = [title_words(t, frozenset({"doi", "voi"})) for t in titles]
+    assert base_first([0, 1, 2], words, {"xin", "giay", "phep", "xay", "nha"}, window=2) == [1, 0, 2]
+    assert base_first([0, 1, 2], words, {"dieu", "chinh", "giay", "phep", "xay", "dung"}, window=2) == [0, 1, 2]
+    assert base_first([0, 2, 1], words, {"giay", "phep", "xay", "dung"}, window=1) == [0, 2, 1]  # base too far
