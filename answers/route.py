@@ -43,7 +43,7 @@ class Guides(Protocol):
     """`knowledge.guides.Guides`, or a stand-in in tests: our own life-event guides and referrals."""
 
     def life_event(self, text: str, asked_as_event: bool = False) -> Any: ...  # an object with `.id`, or None
-    def referral(self, text: str) -> Any: ...  # an object with `.id` and `.rest(text)`, or None
+    def refer(self, text: str, search: Search) -> tuple[Any, Any]: ...  # (referral with `.id`, rest's result)
 
 
 RouteKind = Literal["answer", "choices", "no_answer", "out_of_scope", "life_event", "referral"]
@@ -131,12 +131,11 @@ def _has_content(text: str) -> bool:
 def _guide(turn: Turn, guides: Guides, search: Search) -> Route | None:
     """A referral ("work permit": not in the catalog), unless the rest of the question still names
     a procedure ("I have a work permit, how do I get a residence card?"); or a life event's guide."""
-    referral = guides.referral(turn.text)
+    referral, rest = guides.refer(turn.text, search)
     if referral is not None:
-        rest = search(referral.rest(turn.text))
-        if rest.decision == "answer" and rest.hits:
-            return _answer(rest, detect_aspect(turn.text))
         return Route("referral", guide=referral.id)
+    if rest is not None and rest.decision == "answer" and rest.hits:
+        return _answer(rest, detect_aspect(turn.text))
     event = guides.life_event(turn.text, asked_as_event=turn.intent == "ask_life_event")
     return Route("life_event", guide=event.id) if event is not None else None
 

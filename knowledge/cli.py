@@ -2,7 +2,7 @@
 
     knowledge build [--source EXPORT.jsonl[.gz] …] --index DIR
     knowledge search --index DIR [--k 5] [--jsonl]   (queries on stdin, one per line)
-    knowledge eval --index DIR [--questions FILE] [--calibrate] [--write]
+    knowledge eval --index DIR [--questions FILE] [--with-guides] [--calibrate] [--write]
 
 The output of `search --jsonl` is a stable contract (quality checks read it):
 one JSON object per input line, {"query", "decision", "hits": [{"code", "title", "score"}]}.
@@ -98,7 +98,9 @@ def _eval(args: argparse.Namespace) -> int:
         restrict,
         run,
         split_check,
+        with_referrals,
     )
+    from knowledge.guides import load_guides
     from knowledge.index import decision_path
     from knowledge.search import KnowledgeBase
 
@@ -109,7 +111,7 @@ def _eval(args: argparse.Namespace) -> int:
         questions = restrict(questions, {p.code for p in kb.procedures})
         print(f"curated index: labels restricted to its {kb.manifest.get('procedures')} procedures")
     start = time.perf_counter()
-    outcomes = run(kb.search, questions)
+    outcomes = run(with_referrals(kb.search, load_guides()) if args.with_guides else kb.search, questions)
     per_query = (time.perf_counter() - start) / max(len(questions), 1)
     print(format_metrics(metrics(outcomes)))
     print(f"{len(questions)} questions, {per_query * 1000:.1f} ms per query")
@@ -160,6 +162,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--index", default=str(DEFAULT_INDEX))
     e.add_argument("--questions")
     e.add_argument("--calibrate", action="store_true", help="also fit the decision model (half split)")
+    e.add_argument(
+        "--with-guides",
+        action="store_true",
+        help="as the assistant answers: questions referred outside the catalog (knowledge/referrals.yaml) get no procedure",
+    )
     e.add_argument(
         "--write",
         action="store_true",

@@ -27,6 +27,7 @@ import numpy as np
 from knowledge.search.decision import SIGNALS, Decision, DecisionModel
 
 if TYPE_CHECKING:
+    from knowledge.guides import Guides
     from knowledge.search.ranker import SearchResult
 
 DEFAULT_QUESTIONS = Path(__file__).with_name("eval") / "questions.jsonl"
@@ -90,6 +91,21 @@ def restrict(questions: Iterable[Question], codes: set[str]) -> list[Question]:
         variant = q.variant if kept or not q.codes else "oos"
         out.append(Question(q.id, q.query, variant, kept, q.pair if variant == q.variant else None))
     return out
+
+
+def with_referrals(search: Callable[[str, int], SearchResult], guides: Guides) -> Callable[[str, int], SearchResult]:
+    """`search` as the assistant answers: a question referred outside the catalog (knowledge.guides)
+    gets no procedure, and one that still names a procedure beside the referral's words gets that."""
+
+    from knowledge.search.ranker import SearchResult as Result  # the engine only when it is used
+
+    def referred_or_searched(query: str, k: int) -> SearchResult:
+        referral, rest = guides.refer(query, lambda text: search(text, k))
+        if referral is not None:
+            return Result(query, "no_answer", [])
+        return rest if rest is not None and rest.decision == "answer" else search(query, k)
+
+    return referred_or_searched
 
 
 def run(search: Callable[[str, int], SearchResult], questions: Iterable[Question], k: int = 10) -> list[Outcome]:

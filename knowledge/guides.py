@@ -13,10 +13,11 @@ intent: "đăng ký khai tử" alone is a procedure question, answered as one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 
@@ -25,6 +26,14 @@ from knowledge.text import fold, phrase_pattern
 LIFE_EVENTS_PATH = Path(__file__).with_name("life_events.yaml")
 REFERRALS_PATH = Path(__file__).with_name("referrals.yaml")
 Wording = dict[str, str]  # language -> text
+
+
+class Decided(Protocol):
+    @property
+    def decision(self) -> str: ...  # a search result: "answer" | "clarify" | "no_answer"
+
+
+R = TypeVar("R", bound=Decided)
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,16 @@ class Guides:
     def referral(self, text: str) -> Referral | None:
         folded = fold(text)
         return next((r for r in self.referrals if r.cues.search(folded)), None)
+
+    def refer(self, text: str, search: Callable[[str], R]) -> tuple[Referral | None, R | None]:
+        """(the referral, None) when `text` asks for something outside the catalog; (None, the
+        search of the rest) when it names a referral topic but the rest still names a procedure
+        ("I have a work permit, how do I get a residence card?"); (None, None) otherwise."""
+        referral = self.referral(text)
+        if referral is None:
+            return None, None
+        rest = search(referral.rest(text))
+        return (None, rest) if rest.decision == "answer" else (referral, None)
 
     def find_event(self, event_id: str | None) -> LifeEvent | None:
         return next((e for e in self.life_events if e.id == event_id), None)

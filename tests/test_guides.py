@@ -90,3 +90,17 @@ def test_a_guide_cites_each_step_and_offers_it_as_a_button():
         assert all(s.code in reply.text for s in event.steps) and steps[0].source_url in reply.text
         assert reply.custom["type"] == "life_event" and reply.custom["event"] == "death"
     assert "Within 15 days" in compose.life_event(event, steps, "en").text
+
+
+def test_the_eval_counts_a_referral_as_no_procedure_and_passes_other_questions_through():
+    from knowledge.evaluate import with_referrals
+    from knowledge.search.ranker import Hit, SearchResult
+
+    def search(query: str, k: int) -> SearchResult:
+        return SearchResult(query, "answer", [Hit("1.004194", "Đăng ký tạm trú", 1.0)])
+
+    assisted = with_referrals(
+        lambda q, k: SearchResult(q, "no_answer", []) if q == "how do i get a" else search(q, k), GUIDES
+    )
+    assert assisted("how do I get a work permit", 5).decision == "no_answer"
+    assert assisted("đăng ký tạm trú", 5).hits[0].code == "1.004194"
