@@ -8,8 +8,8 @@ import pytest
 
 from answers import compose
 from answers.route import Route, Turn, route_turn
-from knowledge.guides import load_guides
 from knowledge.aspects import detect_aspect, strip_aspect_words
+from knowledge.guides import load_guides
 from knowledge.model import Channel, Document, Overlay, Procedure
 
 BIRTH = Procedure(
