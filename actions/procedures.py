@@ -77,6 +77,7 @@ class ActionAnswerProcedure(Action):
             offered=offered,
             pending_question=text_slot(tracker, "pending_question") if offered else None,
         )
+
         def search(query: str) -> SearchResult:
             # The message's language was decided once, by Rasa; a refinement read with the pending
             # question ("kết hôn" + "for my wife") mixes two messages: the engine decides for that.
