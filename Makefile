@@ -98,7 +98,7 @@ lint: $(APP_VENV)/.installed $(RASA_VENV)/.installed web/node_modules/.installed
 	cd web && npx --no-install eslint .
 
 test: lint setup web/node_modules/.installed
-	$(APP_VENV)/bin/python -m pytest
+	$(APP_VENV)/bin/python -m pytest --durations=15  # the slowest tests, to keep the run short
 
 bench: setup
 	$(APP_VENV)/bin/python bench/run_all.py

@@ -122,3 +122,13 @@ def test_a_work_permit_is_referred_to_the_labour_authority(stack):
 )
 def test_a_foreigners_question_gets_the_foreigners_procedure(stack, text, acceptable):
     assert procedure(stack.say(f"u-foreign-{len(text)}", text))[0] in acceptable
+
+
+# --- clear questions are answered, not asked back --------------------------------------------------
+
+
+def test_a_plain_building_permit_question_gets_the_new_permit_not_a_list(stack):
+    """Its variants (adjust, renew, re-issue, repair) name words the question does not say."""
+    reply = stack.say("u-permit-house", "xin giấy phép xây nhà 3 tầng")
+    code, _ = procedure(reply)
+    assert "mới" in payload(reply, "procedure")["title"] and code == "1.013225"
