@@ -79,8 +79,9 @@ class ActionAnswerProcedure(Action):
         )
 
         def search(query: str) -> SearchResult:
-            # The message's language was decided once, by Rasa; a refinement read with the pending
-            # question ("kết hôn" + "for my wife") mixes two messages: the engine decides for that.
+            # The message's language was decided once, by Rasa. A text the route derives from it (a
+            # refinement read with the pending question, "kết hôn" + "for my wife"; the rest of a
+            # referral) is another text: the engine decides for that.
             return knowledge.search(query, language=lang if query == text else None)
 
         route = route_turn(turn, search, load_guides())

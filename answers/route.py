@@ -6,15 +6,11 @@ the search is passed in, so it is tested without Rasa or an index.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from knowledge.aspects import Aspect, as_aspect, detect_aspect, strip_aspect_words
-from knowledge.glossary import load_glossary
-from knowledge.text import fold
 
 
 class Hit(Protocol):
@@ -96,11 +92,13 @@ def route_turn(turn: Turn, search: Search, guides: Guides | None = None) -> Rout
     # Only aspect words ("lệ phí bao nhiêu?"): nothing names a procedure. Otherwise search the
     # whole question: the engine sets aspect words aside itself, and ranks better with them
     # (dev set: hit@1 0.892 whole vs 0.884 stripped).
-    names_something = _has_content(strip_aspect_words(text) if aspect else text)
+    named = strip_aspect_words(text) if aspect else text
+    result = search(text) if named.strip(" ?.!,") else None
+    # The engine finds no candidate when only filler words are left ("thế thì bao nhiêu?").
+    names_something = result is not None and bool(result.hits)
     refined = _refine(turn, search, aspect) if names_something and turn.offered and turn.pending_question else None
     if refined is not None and refined.kind == "answer":
         return refined
-    result = search(text) if names_something else None
     if result is not None and result.decision == "answer":  # a new question of its own
         return _answer(result, aspect)
     if refined is not None:
@@ -117,24 +115,13 @@ def route_turn(turn: Turn, search: Search, guides: Guides | None = None) -> Rout
     return Route("no_answer", aspect=aspect or "overview")
 
 
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    glossary = load_glossary()
-    return frozenset(fold(w) for w in glossary.stop_vi | glossary.stop_en)
-
-
-def _has_content(text: str) -> bool:
-    """Whether `text` has a word that may name a procedure (not only "thế thì bao nhiêu?")."""
-    return any(fold(word) not in _stopwords() for word in re.findall(r"\w+", text))
-
-
 def _guide(turn: Turn, guides: Guides, search: Search) -> Route | None:
     """A referral ("work permit": not in the catalog), unless the rest of the question still names
     a procedure ("I have a work permit, how do I get a residence card?"); or a life event's guide."""
     referral, rest = guides.refer(turn.text, search)
     if referral is not None:
         return Route("referral", guide=referral.id)
-    if rest is not None and rest.decision == "answer" and rest.hits:
+    if rest is not None:  # the rest of the question names a procedure: answer it
         return _answer(rest, detect_aspect(turn.text))
     event = guides.life_event(turn.text, asked_as_event=turn.intent == "ask_life_event")
     return Route("life_event", guide=event.id) if event is not None else None

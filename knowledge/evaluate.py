@@ -103,7 +103,7 @@ def with_referrals(search: Callable[[str, int], SearchResult], guides: Guides) -
         referral, rest = guides.refer(query, lambda text: search(text, k))
         if referral is not None:
             return Result(query, "no_answer", [])
-        return rest if rest is not None and rest.decision == "answer" else search(query, k)
+        return rest if rest is not None else search(query, k)
 
     return referred_or_searched
 

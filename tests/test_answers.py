@@ -195,11 +195,12 @@ def test_out_of_scope_is_said_without_a_search():
 
 
 def search_by_query(results: dict[str, FakeResult]):
-    """A search that answers each exact query its own way (no_answer for any other)."""
+    """A search that answers each exact query its own way; any other gets no answer, though with a
+    candidate, as the engine has for any word that may name a procedure."""
 
     def search(query: str) -> FakeResult:
         search.queries.append(query)
-        return results.get(query, FakeResult("no_answer"))
+        return results.get(query, FakeResult("no_answer", [FakeHit("9.999999", "far")]))
 
     search.queries = []
     return search
