@@ -18,6 +18,7 @@ from actions.boundary import (
     picked_code,
     text_slot,
 )
+from actions.handoff import denied_choices, offer_after_failure
 from actions.runtime import runtime
 from answers import compose
 from answers.route import Route, Turn, route_turn
@@ -46,9 +47,10 @@ def known(knowledge: KnowledgeBase, codes: list[str] | None) -> list[Procedure]:
     return [p for p in map(knowledge.get, codes or []) if p is not None]
 
 
-def _no_answer(dispatcher: CollectingDispatcher, lang: str) -> list[EventType]:
+def _no_answer(dispatcher: CollectingDispatcher, lang: str, tracker: Tracker) -> list[EventType]:
     localities = runtime().localities
     send(dispatcher, compose.no_answer(lang, localities.hotline, localities.hours_in(lang)))
+    offer_after_failure(dispatcher, tracker)
     return []
 
 
@@ -61,7 +63,7 @@ class ActionAnswerProcedure(Action):
         lang = language(tracker)
         knowledge = runtime().knowledge()
         if knowledge is None:
-            return _no_answer(dispatcher, lang)
+            return _no_answer(dispatcher, lang, tracker)
 
         context = code_slot(tracker)
         offered = [(p.code, p.title) for p in known(knowledge, code_list_slot(tracker))] if context is None else []
@@ -121,7 +123,7 @@ def _reply(
     if route.kind == "out_of_scope":
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
-    return _no_answer(dispatcher, lang)
+    return _no_answer(dispatcher, lang, tracker)
 
 
 class ActionShowCandidates(Action):
@@ -138,22 +140,10 @@ class ActionShowCandidates(Action):
         procedures = known(knowledge, codes) if knowledge else []
         if not procedures:
             dispatcher.utter_message(response="utter_no_candidates")
+            offer_after_failure(dispatcher, tracker)
             return [SlotSet("procedure_code", None)]
         options = [(p.code, p.title) for p in procedures]
         send(dispatcher, compose.choices(options, language(tracker)))
+        if denied_choices(tracker):  # "không phải" to the choices themselves
+            offer_after_failure(dispatcher, tracker)
         return [SlotSet("procedure_code", None), SlotSet("candidates", [c for c, _ in options])]
-
-
-class ActionHandoff(Action):
-    """A citizen asks for a person: the hotline and hours for now (a live handover comes later)."""
-
-    def name(self) -> str:
-        return "action_handoff"
-
-    @never_fails
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        localities = runtime().localities
-        lang = language(tracker)
-        reply = compose.handoff(lang, localities.hotline, localities.hours_in(lang), place_of(tracker))
-        send(dispatcher, reply)
-        return []

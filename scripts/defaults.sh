@@ -30,6 +30,14 @@ for secret in PRIVACY_KEY SESSION_SECRET; do
     export "$secret=$(cat "$file")"
   fi
 done
+# The key that seals a callback's phone number (Fernet: 32 random bytes, URL-safe base64), kept in var/handoff-key.
+if [ -z "${HANDOFF_KEY:-}" ]; then
+  [ -s var/handoff-key ] || (umask 077; head -c 32 /dev/urandom | base64 | tr '+/' '-_' > var/handoff-key)
+  HANDOFF_KEY=$(cat var/handoff-key)
+fi
+export HANDOFF_KEY
+# The live handoff's database: DATABASE_URL unless set (one database for all in production).
+export HANDOFF_DATABASE_URL="${HANDOFF_DATABASE_URL:-${DATABASE_URL}}"
 # One math thread per process: on 2 shared cores, more threads fight each other (measured in
 # bench/bench_e2e.py: about 3x lower latency and far fewer stalls under load).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"

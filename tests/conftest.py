@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.stack import Stack
+from tests.integration.stack import TEST_HANDOFF_KEY, Stack
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -38,6 +38,23 @@ def fresh_dossier_settings() -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_handoff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The handoff (handoff.conversation.handoff) is built once per process: each test gets its
+    own database, the test key and centres that are always open."""
+    from handoff.conversation import handoff
+    from handoff.settings import handoff_settings
+
+    monkeypatch.setenv("HANDOFF_DATABASE_URL", f"sqlite:///{tmp_path / 'handoff.sqlite'}")
+    monkeypatch.setenv("HANDOFF_KEY", TEST_HANDOFF_KEY)
+    monkeypatch.setenv("STAFF_HOURS", "always")
+    handoff.cache_clear()
+    handoff_settings.cache_clear()
+    yield
+    handoff.cache_clear()
+    handoff_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import dossiers as dossier_actions
 from actions.dossiers import ActionLookupDossier, ValidateDossierForm
+from actions.handoff import ActionHandoff
 from actions.locality import ActionAnswerLocality
-from actions.procedures import ActionAnswerProcedure, ActionHandoff, ActionShowCandidates
+from actions.procedures import ActionAnswerProcedure, ActionShowCandidates
 from actions.runtime import runtime
 from bot.payloads import choose_payload
 from dossiers import BackendUnavailable
@@ -32,6 +33,8 @@ from dossiers.db import make_engine
 from dossiers.importer import import_file
 from dossiers.sql_backend import SqlBackend
 from dossiers.throttle import Rule, ThrottleRules
+from handoff.conversation import handoff
+from handoff.settings import handoff_settings
 from tests.conftest import REPO, _dossier_records, identity_digits
 
 DOMAIN: dict[str, Any] = {}
@@ -312,30 +315,78 @@ def test_forged_entries_among_the_candidates_are_left_out(knowledge) -> None:
 # ------------------------------------------------------------------ action_handoff
 
 
-def test_asking_for_a_person_gives_the_hotline_and_hours(knowledge) -> None:
-    localities = runtime().localities
+def test_asking_for_a_person_offers_one_with_consent(knowledge) -> None:
     events, messages = run(ActionHandoff(), tracker("cho tôi nói chuyện với cán bộ", "ask_human"))
     assert events == []
-    assert custom(messages) == {"type": "handoff", "hotline": localities.hotline, "hours": localities.hours_in("vi")}
-    text = messages[0]["text"]
-    assert localities.hotline in text and localities.hours_in("vi") in text
-    assert "Trung tâm Phục vụ hành chính công của xã/phường nơi bạn ở" in text  # no ward known yet
+    assert custom(messages)["type"] == "handoff_offer"
+    assert "Trung tâm Phục vụ hành chính công" in messages[0]["text"]  # no ward known yet: its centre asked later
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
+    chat = handoff().store.latest("test-actions")
+    assert chat.status == "offered" and chat.centre == ""
 
 
 def test_handoff_in_english_names_the_residents_ward_centre(knowledge) -> None:
-    localities = runtime().localities
-    ward = localities.find_ward("xã Lệ Viễn cũ").ward
+    ward = runtime().localities.find_ward("xã Lệ Viễn cũ").ward
     events, messages = run(
         ActionHandoff(), tracker("I want to talk to a human", "ask_human", language="en", ward=ward.name)
     )
-    assert events == [] and custom(messages)["hours"] == localities.hours_in("en")
-    assert ward.service_center in messages[0]["text"]
+    assert events == [] and custom(messages)["centre"] == ward.service_center
+    assert messages[0]["text"].startswith("Hand this conversation over")
+    assert handoff().store.latest("test-actions").centre == ward.full_name
 
 
 @pytest.mark.parametrize("forged", FORGED)
-def test_handoff_with_forged_slots_still_gives_the_hotline(knowledge, forged: Any) -> None:
+def test_handoff_with_forged_slots_still_offers_a_person(knowledge, forged: Any) -> None:
     events, messages = run(ActionHandoff(), tracker("gặp cán bộ", "ask_human", ward=forged, language=forged))
-    assert events == [] and custom(messages)["hotline"] == runtime().localities.hotline
+    assert events == [] and custom(messages)["type"] == "handoff_offer"
+
+
+def test_handoff_store_down_gives_the_hotline_and_hours(knowledge, monkeypatch) -> None:
+    monkeypatch.setenv("HANDOFF_DATABASE_URL", "sqlite:////proc/no-such-dir/handoff.sqlite")
+    handoff.cache_clear()
+    handoff_settings.cache_clear()
+    localities = runtime().localities
+    events, messages = run(ActionHandoff(), tracker("gặp cán bộ", "ask_human"))
+    assert custom(messages) == {"type": "handoff", "hotline": localities.hotline, "hours": localities.hours_in("vi")}
+
+
+def _failed_turn(text: str, intent: str, reply_type: str) -> list[dict[str, Any]]:
+    return [
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}},
+        {"event": "bot", "text": "…", "data": {"custom": {"type": reply_type}}},
+    ]
+
+
+def test_a_second_failure_running_offers_a_person(knowledge) -> None:
+    question = "xin giấy phép nuôi rồng"
+    once = tracker(
+        question,
+        "ask_procedure",
+        events=[{"event": "user", "text": question, "parse_data": {"intent": {"name": "ask_procedure"}}}],
+    )
+    _, first = run(ActionAnswerProcedure(), once)
+    assert [m["custom"]["type"] for m in first] == ["no_answer"]
+    earlier = _failed_turn("xin phép nuôi rồng", "ask_procedure", "no_answer")
+    twice = tracker(
+        question,
+        "ask_procedure",
+        events=[*earlier, {"event": "user", "text": question, "parse_data": {"intent": {"name": "ask_procedure"}}}],
+    )
+    _, second = run(ActionAnswerProcedure(), twice)
+    assert [m["custom"]["type"] for m in second] == ["no_answer", "handoff_offer"]
+
+
+def test_no_to_choices_twice_offers_a_person(knowledge) -> None:
+    history = [
+        *_failed_turn("khai sinh", "ask_procedure", "choices"),
+        *_failed_turn("không phải", "deny", "choices"),
+        {"event": "user", "text": "không phải", "parse_data": {"intent": {"name": "deny"}}},
+    ]
+    _, messages = run(
+        ActionShowCandidates(),
+        tracker("không phải", "deny", events=history, candidates=[BIRTH, BIRTH_AGAIN], procedure_code=BIRTH),
+    )
+    assert [m["custom"]["type"] for m in messages] == ["choices", "handoff_offer"]
 
 
 # ------------------------------------------------------------------ action_answer_locality

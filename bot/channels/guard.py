@@ -7,9 +7,10 @@ What a channel accepts from a client, in one place:
   - a message of at most MAX_MESSAGE_CHARS (a polite reply otherwise);
   - metadata: only bot.privacy's allow-list survives (the rest is dropped, never stored);
   - the only payloads a citizen may send are the clarification buttons' `/choose_procedure`
-    with a procedure code and `/restart` ("start over"), both defined in bot/payloads.py; any
-    other text starting with "/" is read as ordinary text, so nobody can force an intent, an
-    entity or a slot.
+    with a procedure code, `/restart` ("start over") and the handoff's `/affirm`, `/deny`,
+    `/ask_human`, all defined in bot/payloads.py; any
+    other text starting with "/" is read as ordinary text, so nobody can force an entity, a slot
+    or another intent.
 
 Plain Python (no Rasa import): tests/test_guard.py tests it on its own.
 """
@@ -27,7 +28,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import yaml
 
-from bot.payloads import RESTART, choose_payload, chosen_code
+from bot.payloads import INTENT_PAYLOADS, RESTART, choose_payload, chosen_code
 from bot.privacy import clean_metadata
 from bot.settings import channel_keys
 from knowledge.language import detect_language
@@ -139,6 +140,8 @@ def citizen_text(text: str) -> str:
         return choose_payload(chosen)
     if stripped.lower() == RESTART:
         return RESTART
+    if stripped.lower() in INTENT_PAYLOADS:
+        return stripped.lower()
     return stripped.lstrip("/ \t")
 
 

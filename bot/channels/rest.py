@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -12,6 +13,7 @@ from sanic.response import HTTPResponse
 
 from bot import rasa_speedups
 from bot.channels.guard import BadRequest, citizen_text, client_key, parse_body, refusal_for, reply_in_time
+from bot.channels.handoff import handoff_turn, staff_history, unseen_staff_messages
 
 rasa_speedups.install()  # every Rasa server we run loads our channels (credentials.yml)
 
@@ -28,6 +30,16 @@ class CitizenRestInput(RestInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @webhook.route("/handoff", methods=["GET"])
+        async def handoff_history(request: Request) -> HTTPResponse:
+            """What staff said in the conversation's current or just-ended handoff (REST has no push)."""
+            sender = request.args.get("sender", "")
+            if not sender or len(sender) > 128:
+                return response.json({"error": '"sender" is required.'}, status=400)
+            return response.json(
+                [{"recipient_id": sender, **r} for r in await asyncio.to_thread(staff_history, sender)]
+            )
+
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
@@ -38,6 +50,16 @@ class CitizenRestInput(RestInput):
             refusal = refusal_for(text)
             if refusal:
                 return response.json([{"recipient_id": incoming.sender, "text": refusal}])
+
+            # what staff said since this client's previous message: REST has no push
+            try:
+                unseen = await asyncio.to_thread(unseen_staff_messages, incoming.sender)
+            except Exception:
+                unseen = []
+            unseen = [{"recipient_id": incoming.sender, **r} for r in unseen]
+            turn = await handoff_turn(request.app.ctx.agent, incoming.sender, text, self.name())
+            if turn is not None:
+                return response.json(unseen + [{"recipient_id": incoming.sender, **r} for r in turn.replies])
 
             collector = CollectingOutputChannel()
             message = UserMessage(
@@ -53,6 +75,6 @@ class CitizenRestInput(RestInput):
                 text,
                 incoming.sender,
             )
-            return response.json(replies)
+            return response.json(unseen + replies)
 
         return webhook

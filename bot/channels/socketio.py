@@ -15,6 +15,7 @@ an id the client names, so knowing someone's session id is not enough to read or
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -39,6 +40,7 @@ from bot.channels.guard import (
     refusal_for,
     reply_in_time,
 )
+from bot.channels.handoff import handoff_turn, staff_history
 from bot.settings import channel_keys
 
 rasa_speedups.install()  # every Rasa server we run loads our channels (credentials.yml)
@@ -103,6 +105,12 @@ class CitizenSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        def agent_of(sid: Text) -> Any:
+            """The Rasa agent, reached through the Sanic request that opened the socket."""
+            environ = sio.get_environ(sid, namespace=self.namespace) or {}
+            context = getattr(getattr(environ.get("sanic.request"), "app", None), "ctx", None)
+            return getattr(context, "agent", None)
+
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
             session_id = resumed_session(data) or uuid.uuid4().hex
@@ -116,6 +124,19 @@ class CitizenSocketIOInput(SocketIOInput):
             await sio.enter_room(sid, session_id, namespace=self.namespace)
             confirm = {"session_id": session_id, "session_token": session_token(session_id)}
             await sio.emit("session_confirm", confirm, room=sid, namespace=self.namespace)
+            await replay_staff_messages(session_id)
+
+        async def replay_staff_messages(session_id: str) -> None:
+            """A widget back from a reload or a lost connection gets what staff said meanwhile
+            (it shows each `id` once)."""
+            try:
+                history = await asyncio.to_thread(staff_history, session_id)
+            except Exception as error:
+                logger.warning("staff messages not replayed: %s", type(error).__name__)
+                return
+            output = CitizenSocketIOOutput(sio, self.bot_message_evt)
+            for reply in history:
+                await output.send_response(session_id, reply)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -132,6 +153,11 @@ class CitizenSocketIOInput(SocketIOInput):
             refusal = refusal_for(text)
             if refusal:
                 await output.send_text_message(session_id, refusal)
+                return
+            turn = await handoff_turn(agent_of(sid), session_id, text, self.name())
+            if turn is not None:  # with a person, or answering the handoff's question: not the bot's turn
+                for reply in turn.replies:
+                    await output.send_response(session_id, reply)
                 return
             message = UserMessage(
                 text,

@@ -22,6 +22,7 @@ from tests.integration.processes import (  # noqa: F401
 )
 
 REPO = Path(__file__).resolve().parents[2]
+TEST_HANDOFF_KEY = "3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # a Fernet key for tests only
 SCRIPTS = {"actions": "scripts/run-actions", "rasa": "scripts/run-rasa"}
 
 
@@ -39,6 +40,9 @@ class Stack:
             "ACTIONS_PORT": str(free_port()),
             "TRACKER_DB": str(workdir / "tracker.db"),
             "DATABASE_URL": f"sqlite:///{workdir / 'dossiers.sqlite'}",
+            "HANDOFF_DATABASE_URL": f"sqlite:///{workdir / 'handoff.sqlite'}",
+            "STAFF_HOURS": "always",  # tests that need a closed centre say "never"
+            "HANDOFF_KEY": TEST_HANDOFF_KEY,
             "RASA_TOKEN": "test-token",
             "WEB_PORT": str(free_port()),  # the web app the browser tests start: Rasa's CORS origin
             **overrides,
@@ -103,8 +107,13 @@ class Stack:
 
     def stored_bytes(self) -> bytes:
         """Everything the stack has written down: tracker store (and its write-ahead log), dossier
-        database, logs."""
-        files = [*self.workdir.glob("tracker.db*"), *self.workdir.glob("dossiers.sqlite*"), *self.workdir.glob("*.log")]
+        and handoff databases, logs."""
+        files = [
+            *self.workdir.glob("tracker.db*"),
+            *self.workdir.glob("dossiers.sqlite*"),
+            *self.workdir.glob("handoff.sqlite*"),
+            *self.workdir.glob("*.log"),
+        ]
         return b"".join(p.read_bytes() for p in files if p.is_file())
 
 
