@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from bot.payloads import RESTART
 from handoff import wording
@@ -111,8 +111,15 @@ def rating_buttons() -> List[Dict[str, str]]:
 
 class Handoff:
     def __init__(
-        self, store: HandoffStore, centres: Centres, hours: OfficeHours, settings: HandoffSettings, phones: PhoneBox
+        self,
+        store: HandoffStore,
+        centres: Centres,
+        hours: Callable[[], OfficeHours],
+        settings: HandoffSettings,
+        phones: PhoneBox,
     ) -> None:
+        # `hours` is read at each routing: an operator's change to the hours or holidays file
+        # applies to the next handoff, without a restart.
         self.store, self.centres, self.hours, self.settings, self.phones = store, centres, hours, settings, phones
 
     # ------------------------------------------------------------------ the bot's offer
@@ -234,20 +241,22 @@ class Handoff:
 
     def _route(self, chat: Chat, centre: Centre, now: datetime) -> Turn:
         """Into the centre's queue when it is open and staffed; else say when, and offer a callback."""
-        lang, turn = chat.lang, Turn()
+        lang, turn, hours = chat.lang, Turn(), self.hours()
         staffed = bool(self.store.online_staff(centre.key))
-        if self.hours.is_open(centre.name, now) and staffed:
+        if hours.is_open(centre.name, now) and staffed:
             queued = self.store.queue(chat.id, centre.key, centre.name)
             turn.pause = True
             return self._queued_turn(queued, turn)
         self.store.set_centre(chat.id, centre.key, centre.name)
         self.store.set_status(chat.id, "callback_offer", "unavailable")
-        opening = self.hours.next_opening(centre.name, now)
-        if self.hours.is_open(centre.name, now):  # open, but nobody online
+        opening = hours.next_opening(centre.name, now)
+        if hours.is_open(centre.name, now):  # open, but nobody online: no opening time to give
+            opening = None
             said = wording.say(lang, "nobody_online", centre=centre.name)
+        elif opening is None:  # nothing within the next weeks: the hours file says so
+            said = wording.say(lang, "closed_no_time", centre=centre.name)
         else:
-            when = describe_opening(opening, lang, now) if opening else "—"
-            said = wording.say(lang, "closed", centre=centre.name, next_open=when)
+            said = wording.say(lang, "closed", centre=centre.name, next_open=describe_opening(opening, lang, now))
         custom = {
             "type": "handoff_unavailable",
             "centre": centre.name,
@@ -312,7 +321,7 @@ def handoff() -> Handoff:
     return Handoff(
         HandoffStore.from_url(settings.database_url, settings.average_chat_minutes),
         Centres(Localities.load()),
-        hours_from_env(),
+        hours_from_env,
         settings,
         PhoneBox(settings.key),
     )

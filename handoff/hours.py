@@ -263,10 +263,11 @@ def _periods(path: Path, where: str, raw: Any) -> tuple[Period, ...]:
             hint = " (quote it: unquoted, YAML reads H:MM as a number)" if isinstance(text, int) else ""
             raise ValueError(f'{path}: {where}: {text!r}: expected a period "HH:MM-HH:MM"{hint}')
         h1, m1, h2, m2 = (int(group) for group in match.groups())
-        if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60):
-            raise ValueError(f"{path}: {where}: {text!r}: not a time of day (00:00-23:59)")
+        whole_day_end = (h2, m2) == (24, 0)  # "00:00-24:00": open until midnight (a 24/7 desk, tests)
+        if not (h1 < 24 and (h2 < 24 or whole_day_end) and m1 < 60 and m2 < 60):
+            raise ValueError(f"{path}: {where}: {text!r}: not a time of day (00:00-24:00)")
         try:
-            periods.append(Period(time(h1, m1), time(h2, m2)))
+            periods.append(Period(time(h1, m1), time.max if whole_day_end else time(h2, m2)))
         except ValueError as exc:
             raise ValueError(f"{path}: {where}: {text!r}: the end must be after the start") from exc
     periods.sort(key=lambda p: p.start)

@@ -17,6 +17,7 @@ VARIABLES = {
     "HANDOFF_DATABASE_URL": "",  # empty: DATABASE_URL, the dossier database (one database for all in production)
     "HANDOFF_KEY": "",  # Fernet key for callback phone numbers; scripts/defaults.sh keeps one in var/handoff-key
     "STAFF_HOURS": "",  # empty: handoff/hours.yaml; "always" / "never" for tests; else an hours file
+    "STAFF_HOLIDAYS": "",  # empty: handoff/holidays.yaml (read by handoff.hours.hours_from_env)
     "CALLBACK_RETENTION_DAYS": "30",  # a callback request (and its phone number) is deleted after this
     "HANDOFF_RETENTION_DAYS": "90",  # chat transcripts of ended handoffs are deleted after this
     "AVERAGE_CHAT_MINUTES": "6",  # for the estimated wait: one chat ahead costs this, per staff member online

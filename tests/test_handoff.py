@@ -33,7 +33,7 @@ def desk(tmp_path: Path) -> Handoff:
     store = HandoffStore.from_url(settings.database_url)
     store.clock = lambda: clock[0]
     clock[:] = [MORNING]
-    return Handoff(store, Centres(Localities.load()), load_hours(), settings, PhoneBox(TEST_HANDOFF_KEY))
+    return Handoff(store, Centres(Localities.load()), load_hours, settings, PhoneBox(TEST_HANDOFF_KEY))
 
 
 def texts(turn) -> str:

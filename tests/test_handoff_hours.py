@@ -221,7 +221,8 @@ def test_schedule_built_in_code():
     ("yaml_text", "named"),
     [
         ('default:\n  mon: ["7h30-11:30"]\n', ["default.mon", "7h30-11:30"]),
-        ('default:\n  mon: ["07:30-24:00"]\n', ["default.mon", "07:30-24:00"]),
+        ('default:\n  mon: ["07:30-24:30"]\n', ["default.mon", "07:30-24:30"]),
+        ('default:\n  mon: ["24:00-24:00"]\n', ["default.mon", "24:00-24:00"]),
         ('default:\n  mon: ["07:30-07:70"]\n', ["default.mon", "07:30-07:70"]),
         ("default:\n  mon: [7:30]\n", ["default.mon", "450", "quote it"]),  # unquoted: YAML 1.1 made it a number
         ('default:\n  tue: ["11:30-07:30"]\n', ["default.tue", "11:30-07:30", "after the start"]),
@@ -304,3 +305,12 @@ def test_invalid_holidays_file_is_named(tmp_path):
 def test_describe_opening(when, now, vi, en):
     assert describe_opening(when, "vi", now) == vi
     assert describe_opening(when, "en", now) == en
+
+
+def test_a_whole_day_period_is_open_until_midnight(tmp_path: Path) -> None:
+    path = tmp_path / "hours.yaml"
+    path.write_text('default:\n  sun: ["00:00-24:00"]\n', encoding="utf-8")
+    hours = load_hours(str(path))
+    sunday_late = datetime(2026, 12, 6, 23, 59, tzinfo=TIMEZONE)
+    assert hours.is_open("Trung tâm X", sunday_late)
+    assert not hours.is_open("Trung tâm X", sunday_late + timedelta(minutes=1))  # Monday: closed

@@ -20,6 +20,7 @@ from bot.settings import ChannelKeys
 from dossiers.http_backend import HttpConfig
 from dossiers.identity import pepper
 from dossiers.settings import DEV_PEPPER, DossierSettings, get_settings
+from handoff.settings import VARIABLES as HANDOFF_VARIABLES
 from web.settings import Settings as WebSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def settings_variables() -> Iterator[tuple[str, str | None, bool]]:
             default = None if field.is_required() else field.get_default(call_default_factory=True)
             for position, variable in enumerate(names):
                 yield variable, shown(default), position == 0
-    for variable, default in BOT_VARIABLES.items():
+    for variable, default in {**BOT_VARIABLES, **HANDOFF_VARIABLES}.items():
         yield variable, shown(default), True
 
 

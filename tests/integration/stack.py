@@ -23,6 +23,20 @@ from tests.integration.processes import (  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_HANDOFF_KEY = "3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # a Fernet key for tests only
+# The stack's centres' hours (STAFF_HOURS): open at any time, no holidays; a test may rewrite the file
+# (Stack.set_hours), the servers read it at each handoff.
+ALWAYS_OPEN = "default:\n" + "".join(
+    f'  {d}: ["00:00-24:00"]\n' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+)
+ALWAYS_OPEN += "holidays: []\nextra_working_days: []\n"
+
+
+def closed_for_holidays(days: list[str]) -> str:
+    """Hours open at any time except these public holidays ("YYYY-MM-DD")."""
+    listed = "".join(f'  - {{date: "{d}", name: "test holiday"}}\n' for d in days)
+    return ALWAYS_OPEN.replace("holidays: []\n", f"holidays:\n{listed}")
+
+
 SCRIPTS = {"actions": "scripts/run-actions", "rasa": "scripts/run-rasa"}
 
 
@@ -41,7 +55,7 @@ class Stack:
             "TRACKER_DB": str(workdir / "tracker.db"),
             "DATABASE_URL": f"sqlite:///{workdir / 'dossiers.sqlite'}",
             "HANDOFF_DATABASE_URL": f"sqlite:///{workdir / 'handoff.sqlite'}",
-            "STAFF_HOURS": "always",  # tests that need a closed centre say "never"
+            "STAFF_HOURS": str(workdir / "hours.yaml"),
             "HANDOFF_KEY": TEST_HANDOFF_KEY,
             "RASA_TOKEN": "test-token",
             "WEB_PORT": str(free_port()),  # the web app the browser tests start: Rasa's CORS origin
@@ -49,7 +63,13 @@ class Stack:
         }
         env.pop("ACTION_ENDPOINT_URL", None)
         env.pop("RASA_URL", None)
-        return cls(workdir=workdir, env=env)
+        stack = cls(workdir=workdir, env=env)
+        stack.set_hours(ALWAYS_OPEN)
+        return stack
+
+    def set_hours(self, text: str) -> None:
+        """Rewrite the centres' hours file (ALWAYS_OPEN, CLOSED, or any hours YAML)."""
+        Path(self.env["STAFF_HOURS"]).write_text(text, encoding="utf-8")
 
     @property
     def rasa_url(self) -> str:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
 from handoff.delivery import Delivery
+from handoff.hours import TIMEZONE
 from handoff.phone import PhoneBox
 from handoff.store import HandoffStore
-from tests.integration.stack import Stack, payload, payloads, text_of
+from tests.integration.stack import ALWAYS_OPEN, Stack, closed_for_holidays, payload, payloads, text_of
 
 pytestmark = pytest.mark.integration
 WARD = "Phường Kinh Bắc"
@@ -87,13 +90,40 @@ def test_a_person_answers_while_the_bot_is_silent_and_the_tracker_keeps_it_all(
     assert ID_NUMBER.encode() not in stack.stored_bytes()
 
 
-def test_nobody_online_takes_a_callback_and_the_phone_is_sealed(stack: Stack, store: HandoffStore) -> None:
-    sender = f"callback-{uuid.uuid4().hex[:8]}"
+@pytest.fixture
+def holidays(stack: Stack) -> Iterator[date]:
+    """Today and tomorrow (in Bắc Ninh) are public holidays; yields the day the centres reopen."""
+    today = datetime.now(TIMEZONE).date()
+    stack.set_hours(closed_for_holidays([str(today), str(today + timedelta(days=1))]))
+    try:
+        yield today + timedelta(days=2)
+    finally:
+        stack.set_hours(ALWAYS_OPEN)
+
+
+def test_nobody_online_offers_a_callback_without_an_opening_time(stack: Stack, store: HandoffStore) -> None:
+    sender = f"unstaffed-{uuid.uuid4().hex[:8]}"
     store.set_presence("anyone", "Xã Tiên Du", "offline")
+    stack.say(sender, "gặp cán bộ")
+    stack.say(sender, "/affirm")
+    unavailable = payload(stack.say(sender, "xã Tiên Du"), "handoff_unavailable")
+    assert unavailable["callback"] is True and unavailable["next_open"] is None
+    assert payload(stack.say(sender, "không"), "handoff_declined")
+    assert "procedure" in kinds(stack.say(sender, "đăng ký khai sinh cần gì"))
+
+
+def test_outside_hours_a_callback_is_stored_and_the_phone_is_sealed(
+    stack: Stack, store: HandoffStore, holidays: date
+) -> None:
+    sender = f"callback-{uuid.uuid4().hex[:8]}"
+    store.set_presence("lan", WARD, "online")  # someone online, but the centre is closed
     assert kinds(stack.say(sender, "gặp cán bộ")) == ["handoff_offer"]
     assert kinds(stack.say(sender, "/affirm")) == ["handoff_ask_ward"]
-    unavailable = payload(stack.say(sender, "xã Tiên Du"), "handoff_unavailable")
+    said = stack.say(sender, "phường Kinh Bắc")
+    unavailable = payload(said, "handoff_unavailable")
     assert unavailable["callback"] is True
+    assert unavailable["next_open"] == datetime.combine(holidays, time(0, 0), TIMEZONE).isoformat()
+    assert holidays.strftime("%d/%m/%Y") in text_of(said)  # the reopening day, in the citizen's words
     assert kinds(stack.say(sender, "có")) == ["handoff_callback_question"]
     assert kinds(stack.say(sender, "Tôi muốn hỏi thủ tục tách thửa đất")) == ["handoff_callback_consent"]
     saved = payload(stack.say(sender, f"có, số tôi là {PHONE}"), "handoff_callback_saved")
