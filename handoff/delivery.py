@@ -31,6 +31,7 @@ from handoff.store import Chat, HandoffStore
 logger = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 0.5  # seconds between rounds of retrying what could not be delivered
 TIMEOUT = 10.0
+MAX_TYPED = 1000  # staff messages whose typed words are kept while they wait for delivery
 
 
 class Delivery:
@@ -38,10 +39,17 @@ class Delivery:
         self.store, self.rasa_url, self.token = store, rasa_url.rstrip("/"), token
         self.client = client or httpx.AsyncClient(timeout=TIMEOUT)
         self._lock = asyncio.Lock()
+        # event id -> the staff's words as typed, until sent: the store keeps them masked, and masking
+        # would hide a number they give. Whichever round sends the message sends these words.
+        self.typed: Dict[int, str] = {}
 
-    async def flush(self, typed: Optional[Dict[int, str]] = None) -> int:
-        """Send everything undelivered, oldest first; `typed`: event id → the staff's unmasked words.
-        Returns how many were sent."""
+    def remember(self, event_id: int, text: str) -> None:
+        self.typed[event_id] = text
+        while len(self.typed) > MAX_TYPED:  # never delivered (Rasa down for long): the masked copy will do
+            self.typed.pop(next(iter(self.typed)))
+
+    async def flush(self) -> int:
+        """Send everything undelivered, oldest first; returns how many were sent."""
         async with self._lock:
             sent = 0
             pending = await asyncio.to_thread(self.store.undelivered)
@@ -49,7 +57,8 @@ class Delivery:
                 if not await asyncio.to_thread(self.store.claim_delivery, event.id):
                     continue
                 chat = await asyncio.to_thread(self.store.chat, event.chat_id)
-                if await self._post(chat, rasa_events(chat, event, (typed or {}).get(event.id))):
+                if await self._post(chat, rasa_events(chat, event, self.typed.get(event.id))):
+                    self.typed.pop(event.id, None)
                     sent += 1
                 else:
                     await asyncio.to_thread(self.store.release_delivery, event.id)

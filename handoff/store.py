@@ -411,18 +411,19 @@ class HandoffStore:
             event_id = self._log(db, chat_id, "message", f"{STAFF}:{staff}", text=clean(text), data=data)
         return self.event(event_id)
 
-    def transfer(self, chat_id: str, staff: Optional[str], centre: str, centre_name: str) -> Chat:
-        """To another centre's queue; it keeps its place in time (queued_at) so it is not sent to the back."""
+    def transfer(self, chat_id: str, by: str, centre: str, centre_name: str) -> Chat:
+        """To another centre's queue (`by`: the staff account moving it; who may is the console's
+        rule); it keeps its place in time (queued_at), so it is not sent to the back."""
         chat = self.chat(chat_id)
-        if not chat.is_open or (chat.status == "assigned" and staff is not None and chat.staff != staff):
-            raise StateError("only an open chat you hold can be transferred")
+        if not chat.is_open:
+            raise StateError("only an open chat can be transferred")
         with self.engine.begin() as db:
             db.execute(
                 update(chats)
                 .where(chats.c.id == chat_id)
                 .values(status="queued", centre=centre, centre_name=centre_name, staff=None, staff_display=None)
             )
-            self._log(db, chat_id, "transferred", f"{STAFF}:{staff}", data={"from": chat.centre, "to": centre})
+            self._log(db, chat_id, "transferred", f"{STAFF}:{by}", data={"from": chat.centre, "to": centre})
         return self.chat(chat_id)
 
     def end(self, chat_id: str, staff: str, code: str) -> Chat:

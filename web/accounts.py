@@ -1,6 +1,7 @@
-"""Volunteer accounts: password hashing (argon2id), sign-in checks with a growing delay, and the CLI.
+"""Volunteer and staff accounts: password hashing (argon2id), sign-in checks with a growing delay, and the CLI.
 
 python -m web.accounts create NAME [--ward "Phường Kinh Bắc"] [--password-stdin]
+python -m web.accounts create NAME --role staff --centre "Phường Kinh Bắc"   # or --role admin (every centre)
 python -m web.accounts list | disable NAME | enable NAME | set-password NAME
 """
 
@@ -21,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.db import Volunteer, make_engine, session_factory
+from web.db import ROLES, Volunteer, make_engine, session_factory
 from web.settings import Settings
 
 MIN_PASSWORD = 10
@@ -49,16 +50,42 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create(db: Session, name: str, password: str, ward: str = "") -> Volunteer:
+def create(
+    db: Session, name: str, password: str, ward: str = "", role: str = "volunteer", centre: str = ""
+) -> Volunteer:
     name = name.strip().lower()
     if not NAME.match(name):
         raise AccountError("a name is 3-64 characters: lower-case letters, digits, '.', '_' or '-'")
+    centre = account_centre(role, centre)
     if db.scalar(select(Volunteer).where(Volunteer.name == name)):
         raise AccountError(f"an account named {name!r} already exists")
-    volunteer = Volunteer(name=name, password_hash=hash_password(password), ward=ward.strip())
+    volunteer = Volunteer(name=name, password_hash=hash_password(password), ward=ward.strip(), role=role, centre=centre)
     db.add(volunteer)
     db.commit()
     return volunteer
+
+
+def account_centre(role: str, centre: str) -> str:
+    """The centre key stored for `role`: a staff account's one-stop centre, checked and spelt as
+    the handoff spells it ("phuong kinh bac" -> "Phường Kinh Bắc"); "" for the other roles."""
+    if role not in ROLES:
+        raise AccountError(f"a role is one of {', '.join(ROLES)}")
+    if role != "staff":
+        if centre.strip():
+            raise AccountError(f"only staff accounts belong to a centre (an admin sees every centre), not {role}")
+        return ""
+    from handoff.conversation import Centres  # the live handoff's code: only staff accounts need it
+    from knowledge.locality import Localities
+
+    centres = Centres(Localities.load())
+    found = centres.get(centre.strip())
+    if found is None:
+        raise AccountError(
+            f"a staff account needs --centre, one of: {', '.join(centres.keys())}"
+            if not centre.strip()
+            else f"unknown centre {centre!r}; valid centres: {', '.join(centres.keys())}"
+        )
+    return found.key
 
 
 class TooSoon(Exception):
@@ -149,11 +176,13 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m web.accounts", description="Volunteer accounts")
+    parser = argparse.ArgumentParser(prog="python -m web.accounts", description="Volunteer and staff accounts")
     commands = parser.add_subparsers(dest="command", required=True)
     create_cmd = commands.add_parser("create", help="create an account")
     create_cmd.add_argument("name")
     create_cmd.add_argument("--ward", default="", help="the volunteer's usual ward, e.g. 'Phường Kinh Bắc'")
+    create_cmd.add_argument("--role", default="volunteer", choices=ROLES, help="volunteer (default), staff or admin")
+    create_cmd.add_argument("--centre", default="", help="a staff account's one-stop centre, e.g. 'Phường Kinh Bắc'")
     create_cmd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     password_cmd = commands.add_parser("set-password", help="change a password")
     password_cmd.add_argument("name")
@@ -176,11 +205,17 @@ def main(argv: list[str] | None = None) -> int:
 def _run(db: Session, args: argparse.Namespace) -> int:
     if args.command == "list":
         for v in db.scalars(select(Volunteer).order_by(Volunteer.name)):
-            print(f"{v.name}\t{v.ward or '-'}\t{'active' if v.active else 'disabled'}")
+            print(f"{v.name}\t{v.ward or '-'}\t{'active' if v.active else 'disabled'}\t{v.role}\t{v.centre or '-'}")
         return 0
     if args.command == "create":
-        volunteer = create(db, args.name, _read_password(args.password_stdin), args.ward)
-        print(f"created {volunteer.name}")
+        centre = account_centre(args.role, args.centre)  # refused before the password is asked for
+        volunteer = create(db, args.name, _read_password(args.password_stdin), args.ward, args.role, centre)
+        role = (
+            f" ({volunteer.role}{', ' + volunteer.centre if volunteer.centre else ''})"
+            if args.role != "volunteer"
+            else ""
+        )
+        print(f"created {volunteer.name}{role}")
         return 0
     volunteer = db.scalar(select(Volunteer).where(Volunteer.name == args.name.strip().lower()))
     if volunteer is None:

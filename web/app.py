@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.privacy import install_log_masking
-from web import api, pages, volunteer
+from handoff.conversation import Handoff, handoff
+from handoff.delivery import Delivery
+from web import api, pages, staff, volunteer
 from web.accounts import SignInDelays
 from web.catalog import Catalog
 from web.db import make_engine, session_factory
@@ -39,11 +44,16 @@ def asset_version(*names: str) -> str:
     return digest.hexdigest()[:10]
 
 
-def create_app(settings: Settings | None = None, catalog: Catalog | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, catalog: Catalog | None = None, live: Handoff | None = None
+) -> Starlette:
+    """`live`: the live handoff (store, centres, phone box); by default the process's, from the environment."""
     settings = settings or Settings.from_env()
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(
-        asset_v=asset_version("widget/widget.js", "widget/widget.css", "site.css", "site.js"),
+        asset_v=asset_version(
+            "widget/widget.js", "widget/widget.css", "site.css", "site.js", "staff/console.js", "staff/console.css"
+        ),
         rasa_public_url=settings.rasa_public_url,
         public_url=settings.public_url,
         url_for=_path_for,
@@ -53,6 +63,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
             *pages.routes,
             *api.routes,
             *volunteer.routes,
+            *staff.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
@@ -67,6 +78,7 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
             ),
         ],
         exception_handlers={HTTPException: _error_page},
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.templates = templates
@@ -75,8 +87,25 @@ def create_app(settings: Settings | None = None, catalog: Catalog | None = None)
     app.state.feedback_limits = api.FeedbackLimits()
     app.state.sign_in_limit = FailureLimit(volunteer.SIGN_IN_FAILURES, volunteer.SIGN_IN_WINDOW)
     app.state.sign_in_delays = SignInDelays()
+    app.state.handoff = live or handoff()
     app.state.catalog.knowledge()  # start loading the knowledge index in the background
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Staff messages reach citizens through Rasa (handoff/delivery.py): the console flushes at once,
+    this task retries what Rasa could not take. Built per lifespan: its HTTP client lives in this loop."""
+    settings: Settings = app.state.settings
+    delivery = app.state.delivery = Delivery(app.state.handoff.store, settings.rasa_url, settings.rasa_token)
+    task = asyncio.create_task(delivery.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await delivery.client.aclose()
 
 
 @pass_context
@@ -90,7 +119,7 @@ async def _error_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if 300 <= exc.status_code < 400:
         return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
-    if request.url.path.startswith("/api/"):
+    if request.url.path.startswith(("/api/", "/staff/api/")):
         from starlette.responses import JSONResponse
 
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)

@@ -1,5 +1,5 @@
-"""What the web app stores (SQLAlchemy): volunteer accounts, answer feedback and the
-assisted-session log. Nothing meant to identify a resident: no chat text, a hash for the chat
+"""What the web app stores (SQLAlchemy): volunteer and staff accounts, answer feedback and the
+assisted-session log (the live handoff keeps its own tables: handoff/store.py). Nothing meant to identify a resident: no chat text, a hash for the chat
 session id. The one free-text field, a 👎 vote's comment, is what a resident typed, so it is masked
 (bot.privacy.mask_text) and cut to 300 characters before it is stored; masking is best effort."""
 
@@ -17,6 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -25,6 +27,15 @@ from bot import sqlite
 
 OUTCOMES = ("filed_online", "not_yet", "referred")  # of an assisted session
 RATINGS = ("up", "down")
+ROLES = ("volunteer", "staff", "admin")  # staff answer their centre's live chats; admins every centre's
+# Columns added after the first release, with the DDL that adds them to an older table at start-up
+# (create_all makes missing tables, never missing columns). Plain SQL both SQLite and PostgreSQL take.
+ADDED_COLUMNS = {
+    "web_volunteer": {
+        "role": "VARCHAR(16) NOT NULL DEFAULT 'volunteer'",
+        "centre": "VARCHAR(120) NOT NULL DEFAULT ''",
+    },
+}
 
 
 def utcnow() -> datetime:
@@ -48,6 +59,9 @@ class Volunteer(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)  # bumped on logout: old cookies die
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    role: Mapped[str] = mapped_column(String(16), default="volunteer", server_default="volunteer")
+    # a staff account's one-stop centre (a ward's full name, or the province's); "" otherwise
+    centre: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
 
 class Feedback(Base):
@@ -89,7 +103,27 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", sqlite.pragmas)  # web app and CLI share the file
     Base.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """ALTER TABLE ... ADD COLUMN for each of ADDED_COLUMNS an existing table lacks."""
+    for table, columns in ADDED_COLUMNS.items():
+        for name, ddl in columns.items():
+            if name in _columns(engine, table):
+                continue
+            try:
+                with engine.begin() as db:
+                    db.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+            except Exception:
+                # the CLI and the app starting together: the other one may have just added it
+                if name not in _columns(engine, table):
+                    raise
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table)}
 
 
 def session_factory(engine: Engine) -> sessionmaker:

@@ -1,6 +1,9 @@
 """Settings of the web app, read once from the environment at start (defaults: scripts/defaults.sh).
 
     RASA_PUBLIC_URL      where browsers reach Rasa's socket.io (default RASA_URL, http://127.0.0.1:5005)
+    RASA_URL             where the web app itself reaches Rasa's HTTP API: the live handoff's delivery and
+                         the bot part of a transcript (default http://127.0.0.1:5005)
+    RASA_TOKEN           the token of that API; used server-side only, never sent to a browser
     KNOWLEDGE_INDEX      the knowledge index directory (default var/index)
     WEB_DATABASE_URL     feedback, accounts and session log (default DATABASE_URL, sqlite:///var/web.sqlite)
     WEB_SECRET_KEY       signs the session cookie (default: a random key kept in var/web-secret)
@@ -41,6 +44,9 @@ class Settings(BaseSettings):
 
     # where browsers open the socket.io connection to Rasa
     rasa_public_url: str = Field("http://127.0.0.1:5005", validation_alias=AliasChoices("RASA_PUBLIC_URL", "RASA_URL"))
+    # where this process calls Rasa's HTTP API (staff console: delivery, transcripts), with its token
+    rasa_url: str = Field("http://127.0.0.1:5005", validation_alias="RASA_URL")
+    rasa_token: str = Field("", validation_alias="RASA_TOKEN", repr=False)
     knowledge_index: Path = Field(Path("var/index"), validation_alias="KNOWLEDGE_INDEX", validate_default=True)
     # feedback, volunteer accounts and the assisted-session log
     database_url: str = Field(
@@ -67,7 +73,7 @@ class Settings(BaseSettings):
         """scheme://host[:port] of public_url, as a browser writes it in an Origin header."""
         return origin_of(self.public_url)
 
-    @field_validator("rasa_public_url")
+    @field_validator("rasa_public_url", "rasa_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

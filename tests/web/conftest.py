@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.stack import REPO, free_port, stop_process_group, wait_until_up
+from tests.integration.stack import REPO, TEST_HANDOFF_KEY, free_port, stop_process_group, wait_until_up
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -98,6 +98,9 @@ def start_web(workdir: Path, rasa_url: str, **overrides: str) -> WebApp:
         "RASA_URL": rasa_url,
         "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.sqlite'}",
         "WEB_SECRET_KEY": "test-secret-key",
+        # the handoff's database and key in the test's own folder, never var/
+        "HANDOFF_DATABASE_URL": f"sqlite:///{workdir / 'handoff.sqlite'}",
+        "HANDOFF_KEY": TEST_HANDOFF_KEY,
         **overrides,
     }
     env.pop("RASA_PUBLIC_URL", None)

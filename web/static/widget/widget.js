@@ -18,6 +18,9 @@
   var PROCEDURE_CODE = /^\d\.\d{6}$/;
   var DOSSIER_CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{4,39}$/;
   var URL_IN_TEXT = /https?:\/\/[^\s<>"']+/g;
+  var OWN_LINE = /^(agent_|handoff_|rating_)/; // handoff messages: each its own line, no answer feedback
+  var SYSTEM_LINE = /^(agent_joined|handoff_ended|handoff_transferred)$/;
+  var MAX_SEEN = 300;
 
   var T = {
     vi: {
@@ -42,7 +45,11 @@
         where: "Nơi nộp", online: "Nộp trực tuyến", steps: "Các bước", conditions: "Điều kiện",
         result: "Kết quả", overview: "Tổng quan" },
       followUps: [["documents", "Cần giấy tờ gì?"], ["fees", "Lệ phí bao nhiêu?"],
-        ["processing_time", "Mất bao lâu?"], ["where", "Nộp ở đâu?"], ["online", "Nộp online được không?"]]
+        ["processing_time", "Mất bao lâu?"], ["where", "Nộp ở đâu?"], ["online", "Nộp online được không?"]],
+      human: "Gặp cán bộ", staff: "Cán bộ", staffSr: "Tin nhắn của cán bộ: ", staffTag: "",
+      waiting: "Đang chờ cán bộ…", chatting: "Đang trò chuyện với cán bộ ", joined: " đã tham gia",
+      rate: "Chấm điểm cán bộ từ 1 đến 5", outOf: " trên 5", rateComment: "Góp ý thêm (không bắt buộc)",
+      rateSend: "Gửi đánh giá", rateFirst: "Bạn chọn điểm từ 1 đến 5 trước nhé."
     },
     en: {
       launcher: "Ask the procedures assistant", title: "Procedures assistant", subtitle: "Bắc Ninh public services",
@@ -66,27 +73,39 @@
         online: "Apply online", steps: "Steps", conditions: "Conditions", result: "Result", overview: "Overview" },
       followUps: [["documents", "Which documents?"], ["fees", "How much is the fee?"],
         ["processing_time", "How long does it take?"], ["where", "Where do I apply?"],
-        ["online", "Can I apply online?"]]
+        ["online", "Can I apply online?"]],
+      human: "Talk to a person", staff: "Staff member", staffSr: "Message from a staff member: ",
+      staffTag: " (staff)", waiting: "Waiting for a staff member…", chatting: "Talking with staff member ",
+      joined: " has joined", rate: "Rate the staff member from 1 to 5", outOf: " out of 5",
+      rateComment: "Comment (optional)", rateSend: "Send rating", rateFirst: "Choose a score from 1 to 5 first."
     }
   };
 
   // ------------------------------------------------------------------ state
 
   var state = load();
-  var socket = null, confirmed = false, status = "connecting", typingTimer = null, dom = {};
+  var socket = null, confirmed = false, status = "connecting", typingTimer = null, dom = {}, chain = null;
   if (ds.lang === "en" || ds.lang === "vi") state.lang = state.lang || ds.lang;
   state.lang = state.lang === "en" ? "en" : "vi";
 
-  function fresh() { return { session_id: null, session_token: null, lang: null, open: false, messages: [], outbox: [] }; }
+  function fresh() {
+    return { session_id: null, session_token: null, lang: null, open: false, messages: [], outbox: [], seen: [],
+      handoff: null };
+  }
   function load() {
     try {
       var s = JSON.parse(localStorage.getItem(KEY) || "null");
-      if (s && Array.isArray(s.messages) && Array.isArray(s.outbox)) return s;
+      if (s && Array.isArray(s.messages) && Array.isArray(s.outbox)) {
+        if (!Array.isArray(s.seen)) s.seen = []; // ids of the staff messages already shown
+        if (!isObj(s.handoff)) s.handoff = null;
+        return s;
+      }
     } catch (e) { /* unreadable or blocked storage: start afresh */ }
     return fresh();
   }
   function save() {
     state.messages = state.messages.slice(-MAX_HISTORY);
+    state.seen = state.seen.slice(-MAX_SEEN);
     try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode or full */ }
   }
   function t(key) { return T[state.lang][key]; }
@@ -184,6 +203,13 @@
     dom.typing.appendChild(el("span", "tltt-dots"));
     dom.typing.appendChild(el("span", null, t("typing")));
     panel.appendChild(dom.typing);
+    var bar = el("div", "tltt-bar");
+    dom.handoff = el("p", "tltt-handoff");
+    dom.handoff.setAttribute("role", "status");
+    bar.appendChild(dom.handoff);
+    dom.human = button("tltt-human", t("human"), askHuman);
+    bar.appendChild(dom.human);
+    panel.appendChild(bar);
 
     var form = el("form", "tltt-form");
     form.setAttribute("novalidate", "");
@@ -212,6 +238,7 @@
     (target || document.body).appendChild(root);
     renderAll();
     setStatus(status);
+    showHandoff();
   }
 
   function rebuild(focusSelector) {
@@ -247,6 +274,27 @@
     dom.status.textContent = t(s);
     dom.status.className = "tltt-status tltt-" + s;
   }
+
+  /** The live handoff: "waiting for staff" or "talking with X" above the input, else the way to ask for one. */
+  function showHandoff() {
+    if (!dom.handoff) return;
+    var h = state.handoff;
+    dom.handoff.hidden = !h;
+    dom.handoff.textContent = !h ? "" : h.phase === "chat" ? (t("chatting") + str(h.name, 80)).trim() : t("waiting");
+    dom.human.hidden = !!h;
+  }
+
+  function track(c) {
+    var type = str(c.type, 40);
+    if (type === "handoff_queued" || type === "handoff_transferred") state.handoff = { phase: "queued", name: "" };
+    else if (type === "agent_joined") state.handoff = { phase: "chat", name: str(c.name, 80) };
+    else if (type === "handoff_ended" || type === "handoff_cancelled") state.handoff = null;
+    else return;
+    save();
+    showHandoff();
+  }
+
+  function askHuman() { send("/ask_human", t("human")); }
 
   function switchLanguage() {
     state.lang = state.lang === "vi" ? "en" : "vi";
@@ -285,20 +333,50 @@
   }
 
   function renderMessage(m) {
-    var li = el("div", "tltt-msg tltt-" + m.role);
+    var c = m.role === "bot" && isObj(m.custom) ? m.custom : null, type = c ? str(c.type, 40) : "";
+    if (SYSTEM_LINE.test(type)) return systemLine(m, c, type);
+    var from = staffOf(c);
+    var li = el("div", "tltt-msg tltt-" + m.role + (from ? " tltt-staff" : ""));
     li.id = "tltt-m-" + m.id;
+    if (from) li.appendChild(staffLabel(from));
     var bubble = el("div", "tltt-bubble");
-    bubble.appendChild(el("span", "tltt-sr", (m.role === "user" ? t("you") : t("bot")) + ": "));
+    if (!from) bubble.appendChild(el("span", "tltt-sr", (m.role === "user" ? t("you") : t("bot")) + ": "));
     li.appendChild(bubble);
     if (m.role === "user") {
       bubble.appendChild(el("p", "tltt-text", m.text));
       if (m.pending) li.appendChild(el("p", "tltt-pending", t("pending")));
       return li;
     }
-    (m.texts || []).forEach(function (text) { bubble.appendChild(richText(text)); });
-    if (m.custom) bubble.appendChild(card(m.custom, m));
-    if (m.quick_replies && m.quick_replies.length && !m.replied) li.appendChild(quickReplies(m));
-    li.appendChild(feedbackBar(m));
+    var texts = m.texts && m.texts.length ? m.texts : from && str(c.text) ? [str(c.text)] : [];
+    texts.forEach(function (text) { bubble.appendChild(richText(text)); });
+    if (c) bubble.appendChild(card(c, m));
+    if (m.quick_replies && m.quick_replies.length && !m.replied) {
+      li.appendChild(type === "rating_request" ? ratingForm(m) : quickReplies(m));
+    }
+    if (!from && !OWN_LINE.test(type)) li.appendChild(feedbackBar(m)); // votes are on the bot's answers
+    return li;
+  }
+
+  /** Who wrote a message from a person: a staff member's message, or a card they sent. */
+  function staffOf(c) {
+    if (!c) return null;
+    if (isObj(c.from_agent)) return c.from_agent;
+    return c.type === "agent_message" ? c : null;
+  }
+
+  function staffLabel(from) {
+    var p = el("p", "tltt-from"), centre = str(from.centre, 200);
+    p.appendChild(el("span", "tltt-sr", t("staffSr")));
+    p.appendChild(document.createTextNode((str(from.name, 80) || t("staff")) + t("staffTag") +
+      (centre ? " · " + centre : "")));
+    return p;
+  }
+
+  function systemLine(m, c, type) {
+    var li = el("div", "tltt-msg tltt-system");
+    li.id = "tltt-m-" + m.id;
+    var text = (m.texts || []).join(" ") || (type === "agent_joined" ? (str(c.name, 80) || t("staff")) + t("joined") : "");
+    li.appendChild(el("p", "tltt-system-text", text));
     return li;
   }
 
@@ -321,6 +399,44 @@
       group.appendChild(button("tltt-chip", q.title, function () { send(q.payload, q.title); }));
     });
     return group;
+  }
+
+  /** The rating asked for after a handoff: scores 1–5 and an optional comment, sent as "4" or "4 comment". */
+  function ratingForm(m) {
+    var f = el("form", "tltt-rate"), scores = [];
+    f.setAttribute("novalidate", "");
+    var group = el("div", "tltt-scores");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", t("rate"));
+    function mark() { scores.forEach(function (b) { b.setAttribute("aria-pressed", String(b.textContent === m.score)); }); }
+    m.quick_replies.forEach(function (q) {
+      if (!/^[1-5]$/.test(q.payload)) return;
+      var b = button("tltt-score", q.payload, function () { m.score = q.payload; save(); mark(); }, q.payload + t("outOf"));
+      scores.push(b);
+      group.appendChild(b);
+    });
+    if (!scores.length) return quickReplies(m);
+    mark();
+    var id = "tltt-rc-" + m.id;
+    var label = el("label", null, t("rateComment"));
+    label.htmlFor = id;
+    var comment = el("input", "tltt-rate-comment");
+    comment.id = id;
+    comment.type = "text";
+    comment.maxLength = 298;
+    var go = el("button", "tltt-rate-go", t("rateSend"));
+    go.type = "submit";
+    var err = el("p", "tltt-error");
+    err.setAttribute("role", "alert");
+    [group, label, comment, go, err].forEach(function (n) { f.appendChild(n); });
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!m.score) { err.textContent = t("rateFirst"); scores[0].focus(); return; }
+      var text = (m.score + " " + comment.value.trim()).trim().slice(0, 300);
+      send(text, text);
+      if (!m.replied) { m.replied = true; save(); rerender(m); } // when other messages came after it
+    });
+    return f;
   }
 
   function choicePayloads(custom) {
@@ -413,21 +529,49 @@
       .slice(0, 10).map(function (b) { return { title: str(b.title, 200), payload: str(b.payload, 300) }; });
     var custom = isObj(data.custom) ? data.custom : null;
     if (!text && !buttons.length && !custom) return;
-    hideTyping();
+    var id = custom && custom.id, key = typeof id === "string" || typeof id === "number"
+      ? str(custom.type, 40) + "#" + String(id).slice(0, 80) : null;
     var last = lastBotOfTurn();
     var recent = last && !last.custom && Date.now() - last.ts < MERGE_MS;
+    if (key && state.seen.indexOf(key) >= 0) { // shown already: the server replays staff messages on (re)joining
+      if (!text && chain && chain.m === last && recent) undo(chain); // and the text sent just before its payload
+      chain = null;
+      return;
+    }
+    if (key) state.seen.push(key);
+    hideTyping();
+    var own = custom && (isObj(custom.from_agent) || OWN_LINE.test(str(custom.type, 40)));
     // Rasa sends one answer as several events (paragraphs, then the payload): keep them together.
-    if (recent && (!last.quick_replies.length || (custom && !text && !buttons.length))) {
+    // A text with a handoff payload is one whole message (a staff member's words): never merged.
+    if (recent && !(text && own) && (!last.quick_replies.length || (custom && !text && !buttons.length))) {
+      if (!custom && !(chain && chain.m === last)) chain = { m: last, n: last.texts.length, qr: last.quick_replies };
       if (text) last.texts.push(text);
       if (buttons.length) last.quick_replies = buttons;
       last.custom = custom;
       last.ts = Date.now();
       save();
       rerender(last);
-      return;
+    } else {
+      var m = { id: uid(), role: "bot", texts: text ? [text] : [], quick_replies: buttons, custom: custom,
+        ts: Date.now(), rating: null };
+      addMessage(m);
+      chain = { m: m, created: true };
     }
-    addMessage({ id: uid(), role: "bot", texts: text ? [text] : [], quick_replies: buttons, custom: custom,
-      ts: Date.now(), rating: null });
+    if (custom) { chain = null; track(custom); }
+  }
+
+  /** Take back the text events of a message whose payload turned out to be a replayed one. */
+  function undo(c) {
+    if (c.created) {
+      state.messages.splice(state.messages.indexOf(c.m), 1);
+      var node = document.getElementById("tltt-m-" + c.m.id);
+      if (node) node.remove();
+    } else {
+      c.m.texts.length = c.n;
+      c.m.quick_replies = c.qr;
+      rerender(c.m);
+    }
+    save();
   }
 
   // ------------------------------------------------------------------ sending
@@ -445,9 +589,9 @@
     var last = lastBotOfTurn();
     if (last && last.quick_replies.length && !last.replied) { last.replied = true; rerender(last); }
     // ID digits asked for a dossier lookup go to the bot but are never shown or kept here.
-    if (last && last.custom && last.custom.type === "ask" && last.custom.slot === "identity_digits") {
-      shown = shown.replace(/\d/g, "•");
-    }
+    var slot = last && last.custom && last.custom.type === "ask" ? last.custom.slot : "";
+    if (slot === "identity_digits") shown = shown.replace(/\d/g, "•");
+    if (slot === "phone") shown = shown.replace(/\d(?=(\D*\d){3})/g, "•"); // kept here: the last 3 digits only
     var m = { id: uid(), role: "user", text: shown, pending: true, ts: Date.now() };
     addMessage(m);
     state.outbox.push({ id: m.id, message: payload });
@@ -471,7 +615,7 @@
       socket.emit("user_uttered", { message: item.message, session_id: state.session_id, metadata: metadata });
       var m = state.messages.filter(function (x) { return x.id === item.id; })[0];
       if (m) { m.pending = false; rerender(m); }
-      showTyping();
+      if (!state.handoff) showTyping(); // a staff member may take a while: no "the assistant is answering"
     }
     save();
   }
@@ -538,14 +682,24 @@
 
   function feedbackBar(m) {
     var bar = el("div", "tltt-feedback");
-    if (m.rating === "sent") { bar.appendChild(el("p", "tltt-thanks", t("thanks"))); return bar; }
-    var up = button("tltt-vote", "👍", function () { vote(m, "up", "", ""); }, t("up"));
-    var down = button("tltt-vote", "👎", function () { m.asking = !m.asking; rerender(m); focusIn(m, "select"); }, t("down"));
-    down.setAttribute("aria-expanded", String(!!m.asking));
-    bar.appendChild(up);
-    bar.appendChild(down);
-    if (m.asking) bar.appendChild(reasonForm(m));
-    if (m.failed) bar.appendChild(el("p", "tltt-error", t("feedbackFailed")));
+    if (m.rating === "sent") bar.appendChild(el("p", "tltt-thanks", t("thanks")));
+    else {
+      var up = button("tltt-vote", "👍", function () { vote(m, "up", "", ""); }, t("up"));
+      var down = button("tltt-vote", "👎", function () { m.asking = !m.asking; rerender(m); focusIn(m, "select"); }, t("down"));
+      down.setAttribute("aria-expanded", String(!!m.asking));
+      bar.appendChild(up);
+      bar.appendChild(down);
+      if (m.asking) bar.appendChild(reasonForm(m));
+      if (m.failed) bar.appendChild(el("p", "tltt-error", t("feedbackFailed")));
+    }
+    if (m.human && !state.handoff) { // "not what I asked": a person may help
+      bar.appendChild(button("tltt-chip tltt-ask-human", t("human"), function () {
+        askHuman();
+        m.human = false;
+        save();
+        rerender(m);
+      }));
+    }
     return bar;
   }
 
@@ -571,7 +725,11 @@
     var go = el("button", "tltt-send", t("sendFeedback"));
     go.type = "submit";
     f.appendChild(go);
-    f.addEventListener("submit", function (e) { e.preventDefault(); vote(m, "down", select.value, comment.value); });
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      m.human = select.value === "not_asked";
+      vote(m, "down", select.value, comment.value);
+    });
     return f;
   }
 
