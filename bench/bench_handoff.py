@@ -66,7 +66,7 @@ def measure_queue(
             start = time.monotonic()
             chats = staff.queue()
             request.append(time.monotonic() - start)
-            if any(c["sender"] == citizen.session_id for c in chats):
+            if staff.chat_of(citizen.session_id, chats):
                 appear.append(time.monotonic() - queued_at)
                 break
             if time.monotonic() - queued_at > 30:
@@ -115,7 +115,7 @@ def main() -> None:
 
             appear, request, citizens = measure_queue(stack, staff, args.citizens)
             first = citizens[0]
-            chat = next(c for c in staff.queue() if c["sender"] == first.session_id)
+            chat = staff.chat_of(first.session_id)
             staff.post(f"/staff/api/chats/{chat['id']}/claim", {"display_name": "Chị Lan"})
             first.wait_for("agent_joined", seconds=10)
             latencies = measure_messages(staff, first, chat["id"], args.messages)
