@@ -233,9 +233,10 @@ class Handoff:
         return Turn.of(wording.say(chat.lang, "bad_phone"), {"type": "ask", "slot": "phone"})
 
     def _consented(self, chat: Chat, now: datetime) -> Turn:
+        self.store.note(chat.id, "consented", CITIZEN)
         centre = self.centres.get(chat.centre)
         if centre is None:
-            self.store.set_status(chat.id, "ask_ward", "consented", CITIZEN)
+            self.store.set_status(chat.id, "ask_ward", "asked_ward")
             return Turn.of(wording.say(chat.lang, "ask_ward"), {"type": "handoff_ask_ward"})
         return self._route(chat, centre, now)
 

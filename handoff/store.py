@@ -291,16 +291,20 @@ class HandoffStore:
         return Chat.from_row(row) if row else None
 
     def queue(self, chat_id: str, centre: str, centre_name: str, question: str = "") -> Chat:
-        """The citizen consented and the centre is open: into the centre's queue."""
+        """The centre is open and staffed: into its queue."""
         now = self.clock()
         with self.engine.begin() as db:
             values: Dict[str, Any] = dict(status="queued", queued_at=now, centre=centre, centre_name=centre_name)
             if question:
                 values["preview"] = clean(question, PREVIEW_CHARS)
             db.execute(update(chats).where(chats.c.id == chat_id).values(**values))
-            self._log(db, chat_id, "consented", CITIZEN, now=now)
             self._log(db, chat_id, "queued", SYSTEM, data={"centre": centre}, now=now)
         return self.chat(chat_id)
+
+    def note(self, chat_id: str, kind: str, actor: str = SYSTEM) -> None:
+        """An event that changes no status (the citizen's consent before the centre is known)."""
+        with self.engine.begin() as db:
+            self._log(db, chat_id, kind, actor)
 
     def set_status(self, chat_id: str, status: str, kind: str, actor: str = SYSTEM) -> None:
         with self.engine.begin() as db:

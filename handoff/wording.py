@@ -9,10 +9,12 @@ from typing import Any, Dict, FrozenSet
 
 import yaml
 
+from bot.payloads import INTENT_PAYLOADS
 from knowledge.text import fold
 
 WORDING_FILE = Path(__file__).with_name("wording.yaml")
-AFFIRM_PAYLOAD, DENY_PAYLOAD = "/affirm", "/deny"  # what the offer's buttons send (bot/payloads.py allows them)
+# what the offer's buttons and the widget's "talk to a person" send (bot/payloads.py allows them)
+AFFIRM_PAYLOAD, DENY_PAYLOAD, ASK_HUMAN = INTENT_PAYLOADS
 
 
 @lru_cache(maxsize=1)

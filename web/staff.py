@@ -28,10 +28,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from answers import compose
+from bot.payloads import chosen_code
 from handoff import store as tables
+from handoff import wording
 from handoff.conversation import PROVINCE, Centres, Handoff
 from handoff.delivery import Delivery
 from handoff.store import CLOSING_CODES, MAX_TEXT, PRESENCE, Chat, ChatEvent, HandoffStore, StateError
+from handoff.wording import AFFIRM_PAYLOAD, ASK_HUMAN, DENY_PAYLOAD
 from web import accounts
 from web.catalog import CODE, Catalog
 from web.db import Volunteer
@@ -297,6 +300,17 @@ async def bot_transcript(request: Request, chat: Chat) -> list[dict[str, Any]] |
     return tracker_messages(events if isinstance(events, list) else [], chat.queued_at or chat.created_at)
 
 
+def shown_text(text: str) -> str:
+    """A button's payload as the citizen saw it: "/affirm" was "Đồng ý", a pick names its code."""
+    if text in (AFFIRM_PAYLOAD, DENY_PAYLOAD):
+        return wording.say("vi", "yes_button" if text == AFFIRM_PAYLOAD else "no_button")
+    if code := chosen_code(text):
+        return f"[chọn thủ tục {code}]"
+    if text == ASK_HUMAN:
+        return "[Gặp cán bộ]"
+    return text
+
+
 def tracker_messages(events: list[Any], before: datetime) -> list[dict[str, Any]]:
     """The tracker's user and bot events before `before`, as console messages (ids "t0", "t1"...).
     Later ones are the live chat itself, which the handoff's own record holds."""
@@ -316,7 +330,7 @@ def tracker_messages(events: list[Any], before: datetime) -> list[dict[str, Any]
             "at": datetime.fromtimestamp(stamp, UTC).isoformat(),
             "from": who,
             "name": str(custom.get("name") or (custom.get("from_agent") or {}).get("name") or "") or NAMES.get(who, ""),
-            "text": str(event.get("text") or "")[:MAX_TEXT],
+            "text": shown_text(str(event.get("text") or ""))[:MAX_TEXT],
             "kind": "transcript",
         }
         if card := card_view(custom):

@@ -58,6 +58,7 @@ class Desk:
         where = self.centres.get(centre)
         assert where is not None
         chat = self.store.offer(sender or uuid.uuid4().hex, "socketio", "vi", where.key, where.name, question)
+        self.store.note(chat.id, "consented", "citizen")
         return self.store.queue(chat.id, where.key, where.name)
 
 

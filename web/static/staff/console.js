@@ -53,13 +53,16 @@
 
   function failed(error) { say(error && error.message ? error.message : "Không thực hiện được."); }
 
+  var offline = false; // a poll could not reach the server: its message stays until one succeeds
   function every(name, ms, task) {
     stop(name);
     var running = false;
     function tick() {
       if (running) return; // a slow answer: skip a round rather than pile requests up
       running = true;
-      Promise.resolve().then(task).catch(function (e) { if (e && e.status === 0) say(e.message); })
+      Promise.resolve().then(task)
+        .then(function () { if (offline) { offline = false; say(""); } }) // back: clear "Mất kết nối"
+        .catch(function (e) { if (e && e.status === 0) { offline = true; say(e.message); } })
         .then(function () { running = false; });
     }
     tick();
