@@ -23,6 +23,15 @@ VARIABLES: Dict[str, str] = {
     "RASA_CREDENTIALS": "credentials.yml",
     "PRIVACY_KEY": "",
     "SESSION_SECRET": "",
+    # Zalo Official Account channel (bot/channels/zalo.py): off while ZALO_APP_ID is unset
+    "ZALO_APP_ID": "",
+    "ZALO_OA_SECRET_KEY": "",
+    "ZALO_APP_SECRET": "",
+    "ZALO_ACCESS_TOKEN": "",
+    "ZALO_REFRESH_TOKEN": "",
+    "ZALO_API_URL": "https://openapi.zalo.me",
+    "ZALO_OAUTH_URL": "https://oauth.zaloapp.com",
+    "WEB_PUBLIC_URL": "",  # the web app's address, for Zalo's links to printable pages (scripts/defaults.sh)
 }
 
 
@@ -48,3 +57,33 @@ class ChannelKeys:
 def channel_keys() -> ChannelKeys:
     """Read on first use, then kept: the keys must not change under a running server."""
     return ChannelKeys.from_env()
+
+
+@dataclass(frozen=True)
+class ZaloSettings:
+    app_id: str  # empty: the channel is off
+    oa_secret_key: str  # signs webhook events (the OA's key, not the app secret)
+    app_secret: str  # authenticates the token refresh
+    access_token: str  # the first tokens; refreshed ones are kept sealed in the database
+    refresh_token: str
+    api_url: str
+    oauth_url: str
+    public_url: str  # our web app, for the printable procedure page link
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id)
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> ZaloSettings:
+        env = os.environ if env is None else env
+        return cls(
+            app_id=read(env, "ZALO_APP_ID"),
+            oa_secret_key=read(env, "ZALO_OA_SECRET_KEY"),
+            app_secret=read(env, "ZALO_APP_SECRET"),
+            access_token=read(env, "ZALO_ACCESS_TOKEN"),
+            refresh_token=read(env, "ZALO_REFRESH_TOKEN"),
+            api_url=read(env, "ZALO_API_URL").rstrip("/"),
+            oauth_url=read(env, "ZALO_OAUTH_URL").rstrip("/"),
+            public_url=(read(env, "WEB_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        )

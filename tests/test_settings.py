@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings
 
 from bot.serve import ServerSettings
 from bot.settings import VARIABLES as BOT_VARIABLES
-from bot.settings import ChannelKeys
+from bot.settings import ChannelKeys, ZaloSettings
 from dossiers.http_backend import HttpConfig
 from dossiers.identity import pepper
 from dossiers.settings import DEV_PEPPER, DossierSettings, get_settings
@@ -129,6 +129,7 @@ def test_the_rasa_process_reads_only_the_variables_it_lists() -> None:
     env = Recording({"RASA_TOKEN": "t"})
     ServerSettings.from_env(env)
     ChannelKeys.from_env(env)
+    ZaloSettings.from_env(env)
     assert env.read == set(BOT_VARIABLES)
 
 

@@ -155,8 +155,12 @@ def client_key(address: Optional[str]) -> Optional[str]:
 
 
 def channel_text(situation: str, text: str, **values: Any) -> str:
-    language = detect_language(text) or "vi"
-    return _MESSAGES[situation][language].format(**values)
+    """What the channel says in `situation`, in the language of `text`."""
+    return channel_words(situation, detect_language(text) or "vi", **values)
+
+
+def channel_words(situation: str, language: Optional[str], **values: Any) -> str:
+    return _MESSAGES[situation]["en" if language == "en" else "vi"].format(**values)
 
 
 def refusal_for(text: str) -> Optional[str]:
@@ -181,7 +185,7 @@ async def reply_in_time(
     task.add_done_callback(lambda done: done.cancelled() or done.exception())  # no "never retrieved" noise
     try:
         await asyncio.wait_for(asyncio.shield(task), timeout=timeout)
-    except TimeoutError:
+    except asyncio.TimeoutError:  # on Python 3.10 not the builtin TimeoutError
         logger.warning("reply.timeout: handling took longer than %.1f s", timeout)
     except Exception as error:  # the citizen must never see a stack trace
         logger.error("reply.failure: %s", type(error).__name__)

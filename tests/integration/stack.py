@@ -31,6 +31,20 @@ ALWAYS_OPEN = "default:\n" + "".join(
 ALWAYS_OPEN += "holidays: []\nextra_working_days: []\n"
 
 
+ZALO_APP = {
+    "ZALO_APP_ID": "4318000000000000001",
+    "ZALO_OA_SECRET_KEY": "test-oa-secret",
+    "ZALO_APP_SECRET": "test-app-secret",
+}
+
+
+def zalo_env(port: int) -> dict[str, str]:
+    """The Zalo channel of the stack, talking to tests/integration/fake_zalo.py on `port`."""
+    url = f"http://127.0.0.1:{port}"
+    tokens = {"ZALO_ACCESS_TOKEN": "access-1", "ZALO_REFRESH_TOKEN": "refresh-1"}
+    return {**ZALO_APP, **tokens, "ZALO_API_URL": url, "ZALO_OAUTH_URL": url, "ZALO_FAKE_PORT": str(port)}
+
+
 def closed_for_holidays(days: list[str]) -> str:
     """Hours open at any time except these public holidays ("YYYY-MM-DD")."""
     listed = "".join(f'  - {{date: "{d}", name: "test holiday"}}\n' for d in days)
@@ -57,6 +71,7 @@ class Stack:
             "HANDOFF_DATABASE_URL": f"sqlite:///{workdir / 'handoff.sqlite'}",
             "STAFF_HOURS": str(workdir / "hours.yaml"),
             "HANDOFF_KEY": TEST_HANDOFF_KEY,
+            **zalo_env(free_port()),
             "RASA_TOKEN": "test-token",
             "WEB_PORT": str(free_port()),  # the web app the browser tests start: Rasa's CORS origin
             **overrides,
