@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import metrics
 from knowledge.language import LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -86,11 +87,13 @@ def never_fails(run: Run) -> Run:
     async def guarded(
         self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any
     ) -> list[dict[str, Any]]:
-        try:
-            return await run(self, dispatcher, tracker, domain)
-        except Exception as error:  # noqa: BLE001 - the boundary: nothing escapes to rasa-sdk's handler
-            logger.error("action.failed: %s %s", self.name(), type(error).__name__)
-            dispatcher.utter_message(response="utter_action_failed")
-            return []
+        with metrics.action_seconds.labels(action=self.name()).time():
+            try:
+                return await run(self, dispatcher, tracker, domain)
+            except Exception as error:  # noqa: BLE001 - the boundary: nothing escapes to rasa-sdk's handler
+                logger.error("action.failed: %s %s", self.name(), type(error).__name__)
+                metrics.action_errors.labels(action=self.name()).inc()
+                dispatcher.utter_message(response="utter_action_failed")
+                return []
 
     return guarded  # type: ignore[return-value]  # same signature as `run`; mypy cannot see it through wraps

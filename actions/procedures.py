@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import metrics
 from actions.boundary import (
     code_list_slot,
     code_slot,
@@ -84,7 +85,8 @@ class ActionAnswerProcedure(Action):
             # The message's language was decided once, by Rasa. A text the route derives from it (a
             # refinement read with the pending question, "kết hôn" + "for my wife"; the rest of a
             # referral) is another text: the engine decides for that.
-            return knowledge.search(query, language=lang if query == text else None)
+            with metrics.search_seconds.time():
+                return knowledge.search(query, language=lang if query == text else None)
 
         route = route_turn(turn, search, load_guides())
         return _reply(dispatcher, route, knowledge, lang, tracker)
@@ -93,6 +95,7 @@ class ActionAnswerProcedure(Action):
 def _reply(
     dispatcher: CollectingDispatcher, route: Route, knowledge: KnowledgeBase, lang: str, tracker: Tracker
 ) -> list[EventType]:
+    metrics.answers.labels(kind=route.kind).inc()
     context = code_slot(tracker)
     procedure = knowledge.get(route.code) if route.code else None
     if route.kind == "answer" and procedure is not None:

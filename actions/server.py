@@ -13,6 +13,7 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import HTTPResponse, Request, Sanic, response
 
+from actions import metrics
 from actions.runtime import runtime
 from bot.privacy import install_log_masking
 
@@ -35,6 +36,11 @@ def build_app() -> Sanic[Any, Any]:
     # rasa-sdk registers a bare GET /health; answer it first with the real state.
     @app.on_request
     async def health(request: Request) -> HTTPResponse | None:
+        if request.method == "GET" and request.path == "/metrics":
+            status = runtime().status()
+            knowledge = runtime().knowledge()
+            build = knowledge.manifest.get("build_id") if knowledge is not None else None
+            return response.raw(metrics.exposition(status.procedures, build), content_type=metrics.CONTENT_TYPE)
         if request.method == "GET" and request.path == "/health":
             status = runtime().status()
             return response.json(

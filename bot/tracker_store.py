@@ -1,8 +1,10 @@
-"""Rasa's SQL tracker store, writing every event through bot.privacy's masking."""
+"""Rasa's SQL tracker store, writing every event through bot.privacy's masking, and handing the
+events of each save to the turn recorder (analytics/store.py): the save already knows which events
+are new, where Rasa's event brokers would read the whole tracker again on every save."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -10,8 +12,21 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
+from analytics import settings as analytics
+from analytics.store import TurnRecorder
 from bot import sqlite
 from bot.privacy import mask_event
+from bot.settings import channel_keys
+
+_recorder: Optional[TurnRecorder] = None
+
+
+def recorder() -> Optional[TurnRecorder]:
+    """One per process (its writer thread outlives any tracker store object); None when disabled."""
+    global _recorder
+    if _recorder is None and analytics.enabled():
+        _recorder = TurnRecorder(analytics.database_url(), channel_keys().privacy_key)
+    return _recorder
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
@@ -22,5 +37,11 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()  # connections opened while creating tables get the pragmas too
 
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Event]:
+        added = []
         for event in super()._additional_events(session, tracker):
-            yield Event.from_parameters(mask_event(event.as_dict()))
+            data = event.as_dict()
+            added.append(data)
+            yield Event.from_parameters(mask_event(data))
+        turns = recorder()
+        if turns is not None:
+            turns.observe(tracker.sender_id, added)  # masks what it keeps; never blocks, never raises

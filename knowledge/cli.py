@@ -175,7 +175,22 @@ def parser() -> argparse.ArgumentParser:
         "national catalog",
     )
     e.set_defaults(func=_eval)
+    r = sub.add_parser("review", help="real questions labelled in the review queue (analytics/review.py)")
+    r.add_argument("action", choices=["export"])
+    r.add_argument("--out", default="var/review/questions.jsonl", help="labelled questions, evaluation format")
+    r.add_argument("--aliases", default="var/review/alias_suggestions.jsonl", help="alias suggestions for a curator")
+    r.set_defaults(func=_review)
     return p
+
+
+def _review(args: argparse.Namespace) -> int:
+    from analytics import review, settings, store
+
+    engine = store.make_engine(settings.database_url())
+    questions, aliases = review.export(engine, Path(args.out), Path(args.aliases))
+    print(f"{questions} labelled questions → {args.out} (knowledge eval --questions {args.out}); "
+          f"{aliases} alias suggestions → {args.aliases}")  # fmt: skip
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

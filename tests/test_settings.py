@@ -14,6 +14,7 @@ import pytest
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
+from analytics.settings import VARIABLES as ANALYTICS_VARIABLES
 from bot.serve import ServerSettings
 from bot.settings import VARIABLES as BOT_VARIABLES
 from bot.settings import ChannelKeys, ZaloSettings
@@ -64,7 +65,7 @@ def settings_variables() -> Iterator[tuple[str, str | None, bool]]:
             default = None if field.is_required() else field.get_default(call_default_factory=True)
             for position, variable in enumerate(names):
                 yield variable, shown(default), position == 0
-    for variable, default in {**BOT_VARIABLES, **HANDOFF_VARIABLES}.items():
+    for variable, default in {**BOT_VARIABLES, **HANDOFF_VARIABLES, **ANALYTICS_VARIABLES}.items():
         yield variable, shown(default), True
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
+from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,10 +21,12 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from analytics import settings as analytics_settings
+from analytics import store as analytics_store
 from bot.privacy import install_log_masking
 from handoff.conversation import Handoff, handoff
 from handoff.delivery import Delivery
-from web import api, pages, staff, volunteer
+from web import analytics, api, metrics, pages, staff, volunteer
 from web.accounts import SignInDelays
 from web.catalog import Catalog
 from web.db import make_engine, session_factory
@@ -42,6 +45,13 @@ def asset_version(*names: str) -> str:
     for name in names:
         digest.update((STATIC / name).read_bytes())
     return digest.hexdigest()[:10]
+
+
+def analytics_engine() -> Engine:
+    """The turn records' database (the Rasa process writes them), its table made if missing."""
+    engine = analytics_store.make_engine(analytics_settings.database_url())
+    analytics_store.metadata.create_all(engine)
+    return engine
 
 
 def create_app(
@@ -64,6 +74,8 @@ def create_app(
             *api.routes,
             *volunteer.routes,
             *staff.routes,
+            *analytics.routes,
+            *metrics.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
@@ -88,6 +100,7 @@ def create_app(
     app.state.sign_in_limit = FailureLimit(volunteer.SIGN_IN_FAILURES, volunteer.SIGN_IN_WINDOW)
     app.state.sign_in_delays = SignInDelays()
     app.state.handoff = live or handoff()
+    app.state.analytics = analytics_engine()
     app.state.catalog.knowledge()  # start loading the knowledge index in the background
     return app
 

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # absolute base for QR codes and share links; empty: http://127.0.0.1:WEB_PORT
     public_url: str = Field("", validation_alias="WEB_PUBLIC_URL", validate_default=True)
     secure_cookies: bool = Field(False, validation_alias="WEB_SECURE_COOKIES")  # True behind HTTPS
+    # the bearer token a Prometheus scraper sends to /metrics; empty: loopback clients only
+    metrics_token: str = Field("", validation_alias="METRICS_TOKEN", repr=False)
     # whose X-Forwarded-For uvicorn believes (scripts/run-web); NoDecode: a comma list, not JSON
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="WEB_TRUSTED_PROXIES")
 

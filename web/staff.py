@@ -147,7 +147,7 @@ async def _staff(request: Request) -> Volunteer:
     return account
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:  # refused before it is read
         raise ApiError(413, "Nội dung gửi lên quá dài.")
@@ -181,7 +181,8 @@ def may_act(account: Volunteer, centre: str) -> bool:
     return account.role == "admin" or (account.role == "staff" and account.centre == centre)
 
 
-def _audit(request: Request, account: Volunteer, action: str, **where: Any) -> Awaitable[None]:
+def audit(request: Request, account: Volunteer, action: str, **where: Any) -> Awaitable[None]:
+    """Write who did what to which conversation into the handoff's audit log."""
     return run_in_threadpool(_store(request).audit, account.name, action, **where)
 
 
@@ -355,7 +356,7 @@ def _slow_down(wait: float, message: str, message_en: str) -> JSONResponse:
 
 @api(signed_in=False)
 async def login(request: Request) -> Response | dict[str, Any]:
-    body = await _body(request)
+    body = await json_body(request)
     name, password = _text(body, "name")[:64], _text(body, "password")[:256]
     address = client_address(request)
     limit: FailureLimit = request.app.state.sign_in_limit  # one budget with the volunteer sign-in
@@ -382,7 +383,7 @@ async def login(request: Request) -> Response | dict[str, Any]:
         return _error(403, "Tài khoản tình nguyện viên không dùng được bàn trực này; hãy vào trang Tình nguyện viên.")
     request.session.clear()  # a fresh session and CSRF token on every sign-in
     request.session.update(uid=outcome.id, epoch=outcome.session_epoch)
-    await _audit(request, outcome, "login")
+    await audit(request, outcome, "login")
     return {"csrf_token": csrf_token(request), **account_view(request, outcome)}
 
 
@@ -428,7 +429,7 @@ def current_presence(store: HandoffStore, staff: str) -> str | None:
 
 @api
 async def set_presence(request: Request, account: Volunteer) -> dict[str, Any]:
-    status = _text(await _body(request), "status")
+    status = _text(await json_body(request), "status")
     if status not in PRESENCE:
         raise ApiError(400, f"Trạng thái là một trong: {', '.join(PRESENCE)}.")
     store = _store(request)
@@ -475,12 +476,12 @@ async def centres(request: Request, account: Volunteer) -> list[dict[str, str]]:
 
 @api
 async def claim(request: Request, account: Volunteer) -> dict[str, Any]:
-    display = " ".join(_text(await _body(request), "display_name").split()) or account.name
+    display = " ".join(_text(await json_body(request), "display_name").split()) or account.name
     if len(display) > DISPLAY_NAME:
         raise ApiError(400, f"Tên hiển thị tối đa {DISPLAY_NAME} ký tự.")
     chat = await _chat(request, account)
     claimed = await run_in_threadpool(_store(request).claim, chat.id, account.name, display)
-    await _audit(request, account, "claim", chat_id=chat.id)
+    await audit(request, account, "claim", chat_id=chat.id)
     await _deliver(request)  # the citizen is told who joined
     return chat_view(claimed, account)
 
@@ -504,13 +505,13 @@ async def messages(request: Request, account: Volunteer) -> dict[str, Any]:
         answer["bot_transcript"] = "unavailable" if bot is None else "included"
         answer["messages"] = (bot or []) + answer["messages"]
     if after == 0 or events:  # a poll that brings nothing new has read nothing
-        await _audit(request, account, "read", chat_id=chat.id)
+        await audit(request, account, "read", chat_id=chat.id)
     return answer
 
 
 @api
 async def send(request: Request, account: Volunteer) -> dict[str, Any]:
-    body = await _body(request)
+    body = await json_body(request)
     chat = await _chat(request, account)
     store = _store(request)
     if "procedure_code" in body:
@@ -536,13 +537,13 @@ async def send(request: Request, account: Volunteer) -> dict[str, Any]:
 
     event = await run_in_threadpool(record)
     delivered = await _deliver(request, event.id)
-    await _audit(request, account, action, chat_id=chat.id)
+    await audit(request, account, action, chat_id=chat.id)
     return {"message": message_view(event, _live(request).centres), "delivered": delivered}
 
 
 @api
 async def transfer(request: Request, account: Volunteer) -> dict[str, Any]:
-    target = _live(request).centres.get(_text(await _body(request), "centre"))
+    target = _live(request).centres.get(_text(await json_body(request), "centre"))
     if target is None:
         raise ApiError(400, "Trung tâm không hợp lệ.")
     chat = await _chat(request, account)
@@ -550,20 +551,20 @@ async def transfer(request: Request, account: Volunteer) -> dict[str, Any]:
         raise ApiError(400, "Cuộc trò chuyện đã ở trung tâm này.")
     _must_hold(chat, account)
     moved = await run_in_threadpool(_store(request).transfer, chat.id, account.name, target.key, target.name)
-    await _audit(request, account, "transfer", chat_id=chat.id)
+    await audit(request, account, "transfer", chat_id=chat.id)
     await _deliver(request)
     return chat_view(moved, account)
 
 
 @api
 async def end(request: Request, account: Volunteer) -> dict[str, Any]:
-    code = _text(await _body(request), "code")
+    code = _text(await json_body(request), "code")
     if code not in CLOSING_CODES:
         raise ApiError(400, f"Mã kết thúc là một trong: {', '.join(CLOSING_CODES)}.")
     chat = await _chat(request, account)
     _must_hold(chat, account)
     ended = await run_in_threadpool(_store(request).end, chat.id, account.name, code)
-    await _audit(request, account, "end", chat_id=chat.id)
+    await audit(request, account, "end", chat_id=chat.id)
     await _deliver(request)  # the bot resumes and asks for a rating
     return chat_view(ended, account)
 
@@ -614,7 +615,7 @@ async def callbacks(request: Request, account: Volunteer) -> list[dict[str, Any]
 
 @api
 async def mark_callback(request: Request, account: Volunteer) -> dict[str, Any]:
-    status = _text(await _body(request), "status")
+    status = _text(await json_body(request), "status")
     if status not in CALLBACK_STATUSES:
         raise ApiError(400, "Trạng thái là reached hoặc not_reached.")
     try:
@@ -628,7 +629,7 @@ async def mark_callback(request: Request, account: Volunteer) -> dict[str, Any]:
     if not may_act(account, centre):
         raise ApiError(403, "Yêu cầu gọi lại này thuộc trung tâm khác.")
     await run_in_threadpool(store.mark_callback, callback_id, account.name, status)
-    await _audit(request, account, "callback_mark", callback_id=callback_id)
+    await audit(request, account, "callback_mark", callback_id=callback_id)
     return {"id": callback_id, "status": status}
 
 

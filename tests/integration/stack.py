@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from handoff.store import HandoffStore
+
 # Process handling lives in processes.py (shared with bench/); these names stay importable from here.
 from tests.integration.processes import (  # noqa: F401
     free_port,
@@ -59,6 +61,7 @@ class Stack:
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    _handoff: HandoffStore | None = None
 
     @classmethod
     def configure(cls, workdir: Path, **overrides: str) -> Stack:
@@ -81,6 +84,12 @@ class Stack:
         stack = cls(workdir=workdir, env=env)
         stack.set_hours(ALWAYS_OPEN)
         return stack
+
+    def handoff_store(self) -> HandoffStore:
+        """The stack's handoff database, one engine for the whole test session."""
+        if self._handoff is None:
+            self._handoff = HandoffStore.from_url(self.env["HANDOFF_DATABASE_URL"])
+        return self._handoff
 
     def set_hours(self, text: str) -> None:
         """Rewrite the centres' hours file (ALWAYS_OPEN, CLOSED, or any hours YAML)."""

@@ -107,10 +107,10 @@ def test_former_commune_without_diacritics(stack):
     assert locality["ward"] == "Xã Bảo Đài"
 
 
-def test_asking_for_a_person_gives_the_hotline(stack):
-    handoff = payload(stack.say("c10", "cho tôi nói chuyện với cán bộ"), "handoff")
-    assert handoff["hotline"] and handoff["hours"]
-    assert handoff["hotline"] in text_of(stack.say("c10b", "I want to talk to a human"))
+def test_asking_for_a_person_offers_one_with_consent(stack):
+    offer = stack.say("c10", "cho tôi nói chuyện với cán bộ")
+    assert payload(offer, "handoff_offer") and "số giấy tờ đã được che" in text_of(offer)
+    assert "ID numbers are masked" in text_of(stack.say("c10b", "I want to talk to a human"))
 
 
 def test_off_topic_gets_a_short_polite_redirect(stack):

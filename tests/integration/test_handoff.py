@@ -27,7 +27,7 @@ PHONE = "0987 654 321"
 
 @pytest.fixture
 def store(stack: Stack) -> HandoffStore:
-    return HandoffStore.from_url(stack.env["HANDOFF_DATABASE_URL"])
+    return stack.handoff_store()
 
 
 def deliver(stack: Stack, store: HandoffStore) -> int:

@@ -28,7 +28,7 @@ def deliver(stack: Stack, store: HandoffStore) -> int:
 
 
 def test_staff_messages_reach_the_widget_live_and_after_a_reconnect(stack: Stack) -> None:
-    store = HandoffStore.from_url(stack.env["HANDOFF_DATABASE_URL"])
+    store = stack.handoff_store()
     store.set_presence("lan", WARD, "online")
     citizen = SocketCitizen(stack.rasa_url).connect()
     try:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import pytest
 
 from handoff.delivery import Delivery
-from handoff.store import HandoffStore
 from tests.integration.fake_zalo import FakeZalo
 from tests.integration.stack import ZALO_APP, Stack
 
@@ -143,7 +142,7 @@ def test_follow_images_and_stickers(stack: Stack, fake_zalo: FakeZalo) -> None:
 
 
 def test_a_live_handoff_delivers_the_staff_reply_to_zalo(stack: Stack, fake_zalo: FakeZalo) -> None:
-    store = HandoffStore.from_url(stack.env["HANDOFF_DATABASE_URL"])
+    store = stack.handoff_store()
     store.set_presence("lan", "Phường Kinh Bắc", "online")
     user = new_user()
     send(fake_zalo, stack, user, "cho tôi gặp cán bộ")

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.privacy import mask_text
-from handoff.store import CITIZEN, HandoffStore
+from handoff.store import CITIZEN
 from tests.integration.stack import Stack, stop_process_group
 from tests.web.conftest import WebApp, new_page, start_web, wait_for
 from tests.web.test_widget import answers, open_widget, stored
@@ -121,7 +121,7 @@ def ensure_rasa(stack: Stack) -> None:
 def test_live_handoff_between_widget_and_console(
     stack: Stack, live_web: LiveWeb, browser: Any, artifacts: Path
 ) -> None:
-    store = HandoffStore.from_url(stack.env["HANDOFF_DATABASE_URL"])
+    store = stack.handoff_store()
     assert live_web.app is not None
     url = live_web.app.url
     latency: dict[str, float] = {}

@@ -1,0 +1,1 @@
+"""Turn records, their summary for the staff dashboard, and retention."""

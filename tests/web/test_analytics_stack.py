@@ -1,0 +1,170 @@
+"""Turn records through the real servers: scripted conversations of known outcome over REST, then
+the summary (the store's and the web app's endpoint, JSON and CSV) counts exactly those turns, and
+no store or log holds the ID number or phone number typed along the way."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from analytics import store
+from analytics.turns import ANSWER_STATUS
+from tests.conftest import identity_digits
+from tests.integration.stack import Stack, payloads
+from tests.integration.staff_client import StaffClient
+from tests.web.conftest import WebApp, new_page, start_web, stop_process_group
+from tests.web.test_pages import axe_violations
+
+pytestmark = pytest.mark.integration
+ADMIN, PASSWORD = "qt.tinh", "mat-khau-quan-tri-1"
+ID_NUMBER, PHONE = "001203009876", "0912 777 654"
+
+
+def expected_status(intent_hint: str, replies: list[dict]) -> str:
+    """What the client saw, read with the payload contract (the records read the tracker instead)."""
+    for custom in payloads(replies):
+        status = ANSWER_STATUS.get(custom.get("type", ""))
+        if status == "no_answer" and intent_hint == "out_of_scope":
+            return "out_of_scope"
+        if status:
+            return status
+    return "other"
+
+
+@pytest.fixture(scope="module")
+def admin_web(stack: Stack, tmp_path_factory) -> Iterator[WebApp]:
+    workdir = Path(tmp_path_factory.mktemp("analytics_web"))
+    web = start_web(
+        workdir,
+        stack.rasa_url,
+        ANALYTICS_DATABASE_URL=stack.env["DATABASE_URL"],
+        HANDOFF_DATABASE_URL=stack.env["HANDOFF_DATABASE_URL"],
+        RASA_TOKEN=stack.env["RASA_TOKEN"],
+    )
+    try:
+        created = web.accounts("create", ADMIN, "--role", "admin", "--password-stdin", password=PASSWORD + "\n")
+        assert created.returncode == 0, created.stderr
+        yield web
+    finally:
+        stop_process_group(web.process)
+
+
+def test_the_summary_counts_the_turns_of_scripted_conversations(
+    stack: Stack, admin_web: WebApp, dossier_records: list[dict]
+) -> None:
+    engine = store.make_engine(stack.env["DATABASE_URL"])
+    today = date.today()
+    before = store.summary(engine, today - timedelta(days=1), today + timedelta(days=1))
+    record = dossier_records[2]
+    scripts = [
+        [("làm giấy khai sinh cho con cần những giấy tờ gì", ""), ("không phải", ""), ("lệ phí bao nhiêu", "")],
+        [("đăng ký kết hôn ở đâu", ""), (f"căn cước của tôi là {ID_NUMBER}", "")],
+        [("xin giấy phép nuôi rồng ở sao hỏa", ""), ("thời tiết hôm nay thế nào", "out_of_scope")],
+        [(f"tra cứu hồ sơ {record['code']}", ""), (identity_digits(3), "")],
+        [("cho tôi gặp cán bộ", ""), ("không", "")],
+        [("how do I register a birth", ""), (f"my phone is {PHONE}", "")],
+    ]
+    seen: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
+    for script in scripts * 3:
+        sender = f"analytics-{uuid.uuid4().hex[:8]}"
+        for text, hint in script:
+            replies = stack.say(sender, text)
+            seen[expected_status(hint, replies)] += 1
+            codes.update(p["code"] for p in payloads(replies) if p.get("type") == "procedure")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        after = store.summary(engine, today - timedelta(days=1), today + timedelta(days=1))
+        if after["turns"] - before["turns"] >= sum(seen.values()):
+            break
+        time.sleep(0.2)
+    added = Counter(after["by_status"]) - Counter(before["by_status"])
+    assert after["turns"] - before["turns"] == sum(seen.values())
+    assert added == seen
+    assert after["conversations"] - before["conversations"] == len(scripts) * 3
+
+    staff = StaffClient(admin_web.url)
+    staff.login(ADMIN, PASSWORD)
+    window = {"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+    shown = staff.get("/staff/api/analytics/summary", **window)
+    assert shown["turns"] == after["turns"] and shown["by_status"] == after["by_status"]
+    for code, count in codes.items():
+        assert {"code": code, "count": count} in shown["top_procedures"] or count < min(
+            p["count"] for p in shown["top_procedures"]
+        )
+    assert {"text", "count"} <= set(shown["unanswered"][0])
+    exported = list(csv.reader(io.StringIO(staff.http.get("/staff/api/analytics/summary.csv", params=window).text)))
+    as_csv = {(m, k): v for m, k, v in exported[1:]}
+    assert as_csv[("turns", "")] == str(shown["turns"])
+    assert all(as_csv[("by_status", s)] == str(n) for s, n in shown["by_status"].items())
+
+    actions_metrics = httpx.get(f"{stack.actions_url}/metrics", timeout=10).text
+    answered = re.search(
+        r'assistant_action_seconds_count\{action="action_answer_procedure"\} ([\d.]+)', actions_metrics
+    )
+    assert answered and float(answered.group(1)) >= seen["answered"]
+    assert re.search(r"assistant_index_procedures [1-9]", actions_metrics)
+    assert "assistant_search_seconds_bucket" in actions_metrics
+
+    stored = stack.stored_bytes() + b"".join(
+        p.read_bytes() for p in Path(admin_web.env["WEB_DATABASE_URL"][10:]).parent.glob("*") if p.is_file()
+    )
+    for secret in (ID_NUMBER, PHONE.replace(" ", ""), PHONE):
+        assert secret.encode() not in stored, f"{secret} in a store or log"
+
+
+def test_the_dashboard_renders_its_chart_and_tables(
+    stack: Stack, admin_web: WebApp, browser: Any, axe_source: str, artifacts: Path
+) -> None:
+    stack.say(f"analytics-{uuid.uuid4().hex[:8]}", "làm giấy khai sinh cho con cần những giấy tờ gì")
+    probe = new_page(browser, bypass_csp=False)
+    page = probe.page
+    try:
+        page.goto(admin_web.url + "/staff")
+        page.get_by_label("Tên đăng nhập").fill(ADMIN)
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        expect(page.get_by_role("heading", name="Bàn trực trò chuyện")).to_be_visible()
+        page.goto(admin_web.url + "/staff/analytics")
+        expect(page.locator("#totals tbody tr").first).to_contain_text("Lượt hỏi")
+        expect(page.locator("#days-chart canvas")).to_have_count(1)  # uPlot drew the turns per day
+        expect(page.locator("#by-status tbody")).to_contain_text("Đã trả lời")
+        turns = int(page.locator("#totals tbody tr").first.locator("td").inner_text())
+        assert turns == default_summary(admin_web)["turns"]
+        page.screenshot(path=str(artifacts / "analytics-dashboard-1280x800.png"), full_page=True)
+        assert probe.errors == [] and probe.csp_violations == []
+    finally:
+        page.context.close()
+    scan = new_page(browser, bypass_csp=True)  # only to inject axe-core
+    try:
+        scan.page.goto(admin_web.url + "/staff")
+        scan.page.get_by_label("Tên đăng nhập").fill(ADMIN)
+        scan.page.get_by_label("Mật khẩu").fill(PASSWORD)
+        scan.page.get_by_role("button", name="Đăng nhập").click()
+        expect(scan.page.get_by_role("heading", name="Bàn trực trò chuyện")).to_be_visible()
+        scan.page.goto(admin_web.url + "/staff/analytics")
+        expect(scan.page.locator("#days-chart canvas")).to_have_count(1)
+        assert axe_violations(scan.page, axe_source) == []
+    finally:
+        scan.page.context.close()
+
+
+def default_summary(web: WebApp) -> dict:
+    staff = StaffClient(web.url)
+    staff.login(ADMIN, PASSWORD)
+    today = date.today()
+    return staff.get(
+        "/staff/api/analytics/summary", **{"from": (today - timedelta(days=29)).isoformat(), "to": today.isoformat()}
+    )

@@ -1,0 +1,187 @@
+"""What citizens ask and how the assistant answers, from the turn records (analytics/store.py):
+`GET /staff/api/analytics/summary?from=YYYY-MM-DD&to=YYYY-MM-DD` (JSON) and `.csv` (the same
+figures, one row each). Admins see the province; staff see the turns of their own centre's ward
+(the province centre's staff: the turns whose ward is not known). Aggregates and masked texts only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from analytics import review
+from analytics import store as analytics
+from analytics.handoff_stats import handoff_stats
+from handoff.conversation import PROVINCE
+from web.db import Feedback, Volunteer
+from web.pages import render
+from web.staff import STAFF_ROLES, ApiError, api, audit, json_body
+from web.volunteer import current_volunteer
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
+
+
+def period(request: Request) -> tuple[date, date]:
+    """The `from`/`to` dates (both included); by default the last 30 days."""
+    try:
+        end = date.fromisoformat(request.query_params.get("to") or date.today().isoformat())
+        start = date.fromisoformat(
+            request.query_params.get("from") or (end - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+        )
+    except ValueError:
+        raise ApiError(400, "Ngày phải có dạng YYYY-MM-DD.") from None
+    if start > end or (end - start).days >= MAX_DAYS:
+        raise ApiError(400, f"Khoảng ngày từ 1 đến {MAX_DAYS} ngày, `from` trước `to`.")
+    return start, end
+
+
+def wards_of(request: Request, account: Volunteer) -> list[str] | None:
+    """The ward names whose turns this account may see; None: every turn (an admin)."""
+    if account.role == "admin":
+        return None
+    if account.centre == PROVINCE:
+        return [""]
+    ward = request.app.state.handoff.centres.localities.ward(account.centre)
+    return [ward.name, ward.full_name] if ward else []
+
+
+async def _summary(request: Request, account: Volunteer) -> dict[str, Any]:
+    start, end = period(request)
+    engine = request.app.state.analytics
+    figures = await run_in_threadpool(analytics.summary, engine, start, end, wards_of(request, account))
+    centre = None if account.role == "admin" else account.centre
+    handoff_engine = request.app.state.handoff.store.engine
+    figures["handoff"] = await run_in_threadpool(handoff_stats, handoff_engine, start, end, centre)
+    figures["feedback"] = await run_in_threadpool(feedback_counts, request, start, end)
+    await audit(request, account, "analytics")
+    return figures
+
+
+def feedback_counts(request: Request, start: date, end: date) -> dict[str, Any]:
+    """👍/👎 on answers in the period, and the reasons given with 👎 (the widget's, province-wide)."""
+    low, high = analytics.day_range(start, end)
+    with request.app.state.db() as db:
+        rows = db.execute(
+            select(Feedback.rating, Feedback.reason).where(Feedback.created_at >= low, Feedback.created_at < high)
+        ).all()
+    reasons: dict[str, int] = {}
+    for rating, reason in rows:
+        if rating == "down" and reason:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return {
+        "up": sum(1 for r in rows if r.rating == "up"),
+        "down": sum(1 for r in rows if r.rating == "down"),
+        "reasons": dict(sorted(reasons.items())),
+    }
+
+
+@api
+async def summary(request: Request, account: Volunteer) -> dict[str, Any]:
+    return await _summary(request, account)
+
+
+@api
+async def summary_csv(request: Request, account: Volunteer) -> Response:
+    figures = await _summary(request, account)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["metric", "key", "value"])
+    for row in csv_rows(figures):
+        writer.writerow(row)
+    name = f"tro-ly-thu-tuc-{figures['from']}-{figures['to']}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def csv_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """The summary's figures as (metric, key, value), the same numbers as the JSON."""
+    rows: list[tuple[str, str, Any]] = [(name, "", figures[name]) for name in ("turns", "conversations", "contained")]
+    for name in ("by_status", "by_language", "by_channel"):
+        rows += [(name, key, value) for key, value in figures[name].items()]
+    rows += [("top_procedures", item["code"], item["count"]) for item in figures["top_procedures"]]
+    rows += [("unanswered", item["text"], item["count"]) for item in figures["unanswered"]]
+    rows += [("latency_ms", key, value) for key, value in figures["latency_ms"].items()]
+    rows += [("per_day", day["day"], day["turns"]) for day in figures.get("per_day", [])]
+    rows += [("feedback", key, value) for key, value in figures.get("feedback", {}).items() if key != "reasons"]
+    rows += [("feedback_reason", key, value) for key, value in figures.get("feedback", {}).get("reasons", {}).items()]
+    handoff = figures.get("handoff", {})
+    rows += [("handoff", key, handoff[key]) for key in ("offered", "queued", "talked", "callbacks") if key in handoff]
+    rows += [("handoff_wait_seconds", key, value) for key, value in handoff.get("wait_seconds", {}).items()]
+    rows += [("handoff_closing_code", key, value) for key, value in handoff.get("closing_codes", {}).items()]
+    rows += [("handoff_rating", key, value) for key, value in handoff.get("ratings", {}).items()]
+    return rows
+
+
+# --------------------------------------------------------------------------- review queue (admins)
+
+
+def _admin(account: Volunteer) -> None:
+    if account.role != "admin":
+        raise ApiError(403, "Chỉ quản trị viên tỉnh duyệt câu hỏi.")
+
+
+@api
+async def review_queue(request: Request, account: Volunteer) -> list[dict[str, Any]]:
+    _admin(account)
+    queue = await run_in_threadpool(review.pending, request.app.state.analytics)
+    return [{"text": p.text, "count": p.count, "status": p.status} for p in queue]
+
+
+@api
+async def review_label(request: Request, account: Volunteer) -> dict[str, Any]:
+    _admin(account)
+    body = await json_body(request)
+    text, kind, code = str(body.get("text", ""))[:500], str(body.get("label", "")), str(body.get("code", "")).strip()
+    if kind not in review.LABELS or not text:
+        raise ApiError(400, f"Cần câu hỏi và nhãn ({', '.join(review.LABELS)}).")
+    if kind != "out_of_scope" and await run_in_threadpool(request.app.state.catalog.get, code) is None:
+        raise ApiError(404, "Không tìm thấy thủ tục có mã này.")
+    label_id = await run_in_threadpool(review.label, request.app.state.analytics, text, kind, code, account.name)
+    await audit(request, account, "review_label")
+    return {"id": label_id}
+
+
+@api
+async def review_undo(request: Request, account: Volunteer) -> dict[str, Any]:
+    _admin(account)
+    try:
+        label_id = int(request.path_params["label_id"])
+    except ValueError:
+        raise ApiError(404, "Không có nhãn này.") from None
+    if not await run_in_threadpool(review.undo, request.app.state.analytics, label_id):
+        raise ApiError(404, "Không có nhãn này.")
+    await audit(request, account, "review_undo")
+    return {"id": label_id, "undone": True}
+
+
+async def page(request: Request) -> Response:
+    """The dashboard; its script reads the summary endpoint. Staff sign in at /staff first."""
+    account = await run_in_threadpool(current_volunteer, request)
+    if account is None or account.role not in STAFF_ROLES:
+        return RedirectResponse("/staff", status_code=303)
+    end = date.today()
+    scope = "Toàn tỉnh" if account.role == "admin" else account.centre
+    context = {"start": (end - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), "end": end.isoformat(), "scope": scope}
+    return render(request, "staff/analytics.html", context)
+
+
+routes = [
+    Route("/staff/analytics", page),
+    Route("/staff/api/analytics/summary", summary),
+    Route("/staff/api/analytics/summary.csv", summary_csv),
+    Route("/staff/api/review", review_queue),
+    Route("/staff/api/review", review_label, methods=["POST"]),
+    Route("/staff/api/review/{label_id}/undo", review_undo, methods=["POST"]),
+]
