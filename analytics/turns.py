@@ -38,6 +38,8 @@ ANSWER_STATUS: Dict[str, str] = {
     "dossier_locked": "dossier_locked",
     "dossier_unavailable": "dossier_unavailable",
     "ask": "asked",  # the bot asked for a dossier code or ID digits, a phone number...
+    "feedback_up": "feedback_up",  # a 👍 / 👎 typed on Zalo (the widget's votes are in web_feedback)
+    "feedback_down": "feedback_down",
 }
 STATUSES = tuple(dict.fromkeys([*ANSWER_STATUS.values(), "out_of_scope", "handoff_live", "other", "silent", "error"]))
 OUT_OF_SCOPE_INTENTS = {"out_of_scope"}

@@ -41,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 
 from bot import sqlite
 from bot.privacy import mask_text
@@ -230,9 +231,13 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True, future=True)
     if parsed.get_backend_name() == "sqlite":
+        # Several processes share the file (channels, actions, web app): a connection per use,
+        # never a pooled one carried across threads (measured: a test process saw a malformed page).
+        engine = create_engine(url, poolclass=NullPool, future=True)
         event.listen(engine, "connect", sqlite.pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, future=True)
     metadata.create_all(engine)
     return engine
 

@@ -61,7 +61,8 @@ async def _summary(request: Request, account: Volunteer) -> dict[str, Any]:
     centre = None if account.role == "admin" else account.centre
     handoff_engine = request.app.state.handoff.store.engine
     figures["handoff"] = await run_in_threadpool(handoff_stats, handoff_engine, start, end, centre)
-    figures["feedback"] = await run_in_threadpool(feedback_counts, request, start, end)
+    votes = await run_in_threadpool(feedback_counts, request, start, end)
+    figures["feedback"] = with_channel_votes(votes, figures["by_status"])
     await audit(request, account, "analytics")
     return figures
 
@@ -81,6 +82,15 @@ def feedback_counts(request: Request, start: date, end: date) -> dict[str, Any]:
         "up": sum(1 for r in rows if r.rating == "up"),
         "down": sum(1 for r in rows if r.rating == "down"),
         "reasons": dict(sorted(reasons.items())),
+    }
+
+
+def with_channel_votes(feedback: dict[str, Any], by_status: dict[str, int]) -> dict[str, Any]:
+    """The widget's votes plus those typed on Zalo (turns whose status is a vote)."""
+    return {
+        **feedback,
+        "up": feedback["up"] + by_status.get("feedback_up", 0),
+        "down": feedback["down"] + by_status.get("feedback_down", 0),
     }
 
 

@@ -36,7 +36,7 @@ async def handoff_turn(agent: Any, sender: str, text: str, channel: str) -> Opti
         logger.error("handoff store unavailable, the bot answers: %s", type(error).__name__)
         return None
     if turn is not None and agent is not None:
-        await _record(agent, sender, text, channel, turn)
+        await record_turn(agent, sender, text, channel, turn)
     return turn
 
 
@@ -70,7 +70,8 @@ def _as_replies(events: List[ChatEvent]) -> List[Dict[str, Any]]:
     return replies
 
 
-async def _record(agent: Any, sender: str, text: str, channel: str, turn: Turn) -> None:
+async def record_turn(agent: Any, sender: str, text: str, channel: str, turn: Turn) -> None:
+    """Append a turn the channel answered itself (the citizen's text, the replies) to the tracker."""
     events: List[Event] = [UserUttered(text, input_channel=channel)]
     if turn.pause:
         events.append(ConversationPaused())

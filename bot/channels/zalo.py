@@ -33,13 +33,15 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine,
 from sqlalchemy import Text as SqlText
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
 from bot import rasa_speedups, sqlite
 from bot.channels import zalo_protocol as zalo
 from bot.channels.guard import MAX_BODY_BYTES, channel_words, citizen_text, refusal_for
-from bot.channels.handoff import handoff_turn
+from bot.channels.handoff import handoff_turn, record_turn
 from bot.sealing import Sealer
 from bot.settings import ZaloSettings, channel_keys
+from handoff.conversation import Turn
 from handoff.settings import handoff_settings
 from knowledge.language import detect_language
 
@@ -98,9 +100,11 @@ class ZaloState:
     @classmethod
     def from_url(cls, url: str) -> ZaloState:
         parsed = make_url(url)
-        engine = create_engine(url, pool_pre_ping=True, future=True)
-        if parsed.get_backend_name() == "sqlite":
+        if parsed.get_backend_name() == "sqlite":  # as handoff/store.py: a connection per use
+            engine = create_engine(url, poolclass=NullPool, future=True)
             event.listen(engine, "connect", sqlite.pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, future=True)
         metadata.create_all(engine)
         return cls(engine, Sealer(handoff_settings().key))
 
@@ -237,7 +241,8 @@ def zalo_text(message: Dict[str, Any], public_url: str) -> str:
         return zalo.clip(zalo.numbered(text, titles, pick_hint(len(titles), lang)))
     if custom.get("type") == "procedure" and custom.get("code"):
         page = f"{public_url}/thu-tuc/{custom['code']}"
-        return zalo.clip_keeping_tail(text, "\n\n" + channel_words("zalo_details", lang, url=page))
+        tail = "\n\n" + channel_words("zalo_details", lang, url=page) + "\n" + channel_words("zalo_vote", lang)
+        return zalo.clip_keeping_tail(text, tail)
     return zalo.clip(text)
 
 
@@ -366,6 +371,13 @@ class ZaloInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         agent: Any,
     ) -> None:
+        vote = zalo.vote_of(typed)
+        if vote is not None:  # 👍 / 👎 after an answer: a feedback vote, recorded with the turn
+            lang = await _language(agent, sender)
+            thanks = Turn.of(channel_words("zalo_thanks", lang), {"type": f"feedback_{vote}"})
+            await record_turn(agent, sender, typed, self.name(), thanks)
+            await output.send_response(sender, thanks.replies[0])
+            return
         picked: Optional[str] = await asyncio.to_thread(self.state().picked, sender, typed)
         text = citizen_text(picked or typed)
         refusal = refusal_for(text)

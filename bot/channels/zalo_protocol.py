@@ -136,6 +136,14 @@ def clip_keeping_tail(text: str, tail: str) -> str:
     return (text if len(text) <= room else text[:room].rstrip() + " …") + tail
 
 
+VOTES = {"👍": "up", "👍🏻": "up", "👎": "down", "👎🏻": "down", "/like": "up", "/dislike": "down"}
+
+
+def vote_of(text: str) -> Optional[str]:
+    """A message that is only a thumbs up or down (Zalo users answer "Gõ 👍 hoặc 👎" that way)."""
+    return VOTES.get(text.strip())
+
+
 def token_form(refresh_token: str, app_id: str) -> Dict[str, str]:
     return {"refresh_token": refresh_token, "app_id": app_id, "grant_type": "refresh_token"}
 

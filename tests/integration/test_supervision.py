@@ -68,6 +68,7 @@ def start_supervised(workdir: Path, token: str = TOKEN) -> Supervised:
         "WEB_PORT": str(free_port()),
         "TRACKER_DB": str(workdir / "tracker.db"),
         "DATABASE_URL": f"sqlite:///{workdir / 'dossiers.sqlite'}",
+        "HANDOFF_DATABASE_URL": f"sqlite:///{workdir / 'handoff.sqlite'}",
         "WEB_DATABASE_URL": f"sqlite:///{workdir / 'web.sqlite'}",
         "RASA_TOKEN": token,
         "SUPERVISOR_STATE": str(workdir),

@@ -61,6 +61,25 @@ def test_a_question_gets_exactly_one_reply_with_the_procedure(stack: Stack, fake
     assert BIRTH in follow_up and ("lệ phí" in follow_up.lower() or "miễn" in follow_up.lower())
 
 
+def test_a_thumbs_up_after_an_answer_is_a_feedback_vote(stack: Stack, fake_zalo: FakeZalo) -> None:
+    from analytics import store as analytics
+
+    user = new_user()
+    send(fake_zalo, stack, user, QUESTION)
+    assert "Gõ 👍 hoặc 👎" in fake_zalo.wait_for(user, 1)[0]
+    send(fake_zalo, stack, user, "👎")
+    assert "Cảm ơn bạn đã góp ý" in fake_zalo.wait_for(user, 2)[1]
+    engine = analytics.make_engine(stack.env["DATABASE_URL"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with engine.connect() as db:
+            votes = db.execute(analytics.turns.select().where(analytics.turns.c.status == "feedback_down")).all()
+        if votes:
+            break
+        time.sleep(0.2)
+    assert votes and votes[-1].channel == "zalo"
+
+
 def test_choices_are_numbered_and_a_number_picks_one(stack: Stack, fake_zalo: FakeZalo) -> None:
     user = new_user()
     send(fake_zalo, stack, user, QUESTION)

@@ -363,3 +363,12 @@ def test_new_conversation_starts_a_new_session(web: WebApp, fake_rasa: FakeRasa,
     ask(page, "mất bao lâu")
     expect(answers(page)).to_have_count(1)
     assert [m["message"] for m in sent_by(fake_rasa, stored(page)["session_id"])] == ["mất bao lâu"]
+
+
+def test_vendored_uplot_matches_the_pinned_package() -> None:
+    package = json.loads((REPO / "web" / "package.json").read_text())
+    installed = REPO / "web" / "node_modules" / "uplot"
+    assert json.loads((installed / "package.json").read_text())["version"] == package["dependencies"]["uplot"]
+    vendored = REPO / "web" / "static" / "vendor"
+    assert (vendored / "uplot.min.js").read_bytes() == (installed / "dist" / "uPlot.iife.min.js").read_bytes()
+    assert (vendored / "uplot.LICENSE").exists()
