@@ -22,13 +22,14 @@ sys.path.insert(0, str(REPO))
 from analytics.store import TurnRecorder  # noqa: E402
 from tests.integration.stack import Stack  # noqa: E402
 
+SAMPLE_ID = "0" * 12  # an ID-number shape for the masking to work on, no real-looking number
 QUESTIONS = ["làm giấy khai sinh cho con cần gì", "lệ phí bao nhiêu", "đăng ký kết hôn ở đâu", "xin chào", "không phải"]
 
 
 def turn_events(n: int) -> list[dict]:
     at = time.time()
     return [
-        {"event": "user", "timestamp": at, "text": f"làm giấy khai sinh cho con số {n} cần gì, căn cước 001203004567",
+        {"event": "user", "timestamp": at, "text": f"làm giấy khai sinh cho con số {n} cần gì, căn cước {SAMPLE_ID}",
          "input_channel": "socketio",
          "parse_data": {"intent": {"name": "ask_procedure", "confidence": 0.93},
                         "entities": [{"entity": "language", "value": "vi"}]}},

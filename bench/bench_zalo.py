@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from tests.integration.fake_zalo import FakeZalo  # noqa: E402
-from tests.integration.stack import ZALO_APP, Stack  # noqa: E402
+from tests.integration.stack import Stack  # noqa: E402
 
 QUESTIONS = [
     "làm giấy khai sinh cho con cần gì",
@@ -73,12 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-zalo-") as tmp:
         stack = Stack.configure(Path(tmp))
-        fake = FakeZalo(
-            int(stack.env["ZALO_FAKE_PORT"]),
-            ZALO_APP["ZALO_APP_ID"],
-            ZALO_APP["ZALO_OA_SECRET_KEY"],
-            ZALO_APP["ZALO_APP_SECRET"],
-        ).start()
+        fake = FakeZalo.for_stack(stack).start()
         try:
             stack.start("actions")
             stack.start("rasa")

@@ -37,6 +37,16 @@ class FakeZalo:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @classmethod
+    def for_stack(cls, stack: Any) -> FakeZalo:
+        """The stand-in the stack's Zalo channel talks to (tests.integration.stack.zalo_env)."""
+        from tests.integration.stack import ZALO_APP
+
+        app = ZALO_APP
+        return cls(
+            int(stack.env["ZALO_FAKE_PORT"]), app["ZALO_APP_ID"], app["ZALO_OA_SECRET_KEY"], app["ZALO_APP_SECRET"]
+        )
+
     def start(self) -> FakeZalo:
         app = Starlette(
             routes=[

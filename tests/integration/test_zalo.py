@@ -14,7 +14,7 @@ import pytest
 
 from handoff.delivery import Delivery
 from tests.integration.fake_zalo import FakeZalo
-from tests.integration.stack import ZALO_APP, Stack
+from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.integration
 QUESTION = "làm giấy khai sinh cho con cần gì"
@@ -23,12 +23,7 @@ BIRTH = "1.001193"
 
 @pytest.fixture(scope="module")
 def fake_zalo(stack: Stack) -> Iterator[FakeZalo]:
-    fake = FakeZalo(
-        int(stack.env["ZALO_FAKE_PORT"]),
-        ZALO_APP["ZALO_APP_ID"],
-        ZALO_APP["ZALO_OA_SECRET_KEY"],
-        ZALO_APP["ZALO_APP_SECRET"],
-    ).start()
+    fake = FakeZalo.for_stack(stack).start()
     try:
         yield fake
     finally:
