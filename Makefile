@@ -22,19 +22,21 @@ RASA_MODEL      := models/assistant.tar.gz
 
 RASA_INPUTS := config.yml $(shell find data bot/domain -name '*.yml' 2>/dev/null)
 
-.PHONY: help setup run config lint test test-unit test-integration validate train index bench clean
+.PHONY: help setup run config lint test test-unit test-integration validate train index bench clean cluster-up cluster-down cluster-packages
 
 help:
 	@echo "make run    set up what is missing, then start the whole assistant"
 	@echo "make test   set up what is missing, then lint and run every test"
 	@echo "make lint   ruff, mypy and eslint"
 	@echo "make bench  print the benchmarks (needs ../shared/data)"
+	@echo "make cluster-up / cluster-down  the production profile on this machine (CLUSTER_PORT, default 8080)"
 
-$(RASA_VENV)/.installed: requirements/rasa.lock pyproject.toml
+$(RASA_VENV)/.installed: requirements/rasa.lock requirements/rasa-nodeps.txt pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
 	$(PYTHON310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q --upgrade "pip==24.2"
 	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.lock
+	$(RASA_VENV)/bin/pip install -q --no-deps -r requirements/rasa-nodeps.txt
 	$(RASA_VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 
@@ -73,6 +75,21 @@ train: $(RASA_MODEL)
 RUN_ALL ?= scripts/run-all
 run: setup
 	$(RUN_ALL)
+
+# The production profile on loopback (cluster/): PostgreSQL, Redis, 2 Rasa, 2 action servers, the web
+# app and HAProxy under supervisord. Debian packages it needs are installed when missing (as root).
+CLUSTER_BINARIES := redis-server:redis-server haproxy:haproxy
+cluster-packages:
+	@missing=""; for pair in $(CLUSTER_BINARIES); do command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
+
+cluster-up: setup cluster-packages
+	$(APP_VENV)/bin/python -m cluster up
+
+cluster-down:
+	$(APP_VENV)/bin/python -m cluster down
 
 config:
 	@bash -c 'source scripts/defaults.sh && for v in RASA_HOST RASA_PORT ACTIONS_PORT WEB_PORT RASA_URL \

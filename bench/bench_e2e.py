@@ -172,9 +172,15 @@ def run_solo(url: str, turns: Iterator[Turn]) -> dict[str, Series]:
     return results
 
 
-def repeat_post(url: str, body_for: Callable[[int], dict[str, Any]], requests: int, warmup: int) -> Series:
+def repeat_post(
+    url: str,
+    body_for: Callable[[int], dict[str, Any]],
+    requests: int,
+    warmup: int,
+    headers: dict[str, str] | None = None,
+) -> Series:
     series = Series()
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=headers) as client:
         for i in range(warmup + requests):
             sample = timed_post(client, url, body_for(i))
             if i >= warmup:
@@ -410,8 +416,12 @@ def breakdown(stack: Stack, requests: int, warmup: int) -> dict[str, Series]:
         "rasa /model/parse, procedure": repeat_post(
             parse_url, lambda i: {"text": questions[i % len(questions)]}, requests, warmup
         ),
-        "actions /webhook, procedure": repeat_post(webhook, lambda i: bodies[i % len(bodies)], requests, warmup),
-        "actions /webhook, follow-up": repeat_post(webhook, lambda i: follow_body, requests, warmup),
+        "actions /webhook, procedure": repeat_post(
+            webhook, lambda i: bodies[i % len(bodies)], requests, warmup, stack.action_headers
+        ),
+        "actions /webhook, follow-up": repeat_post(
+            webhook, lambda i: follow_body, requests, warmup, stack.action_headers
+        ),
     }
 
 
@@ -431,7 +441,9 @@ def response_validation_ms(action_response: dict[str, Any]) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else {}
 
 
-async def action_server_load(url: str, bodies: list[dict[str, Any]], senders: int, duration: float) -> LoadResult:
+async def action_server_load(
+    url: str, bodies: list[dict[str, Any]], senders: int, duration: float, headers: dict[str, str]
+) -> LoadResult:
     """The action server alone under the same closed loop (no Rasa in front)."""
     series, deadline = Series(), time.monotonic() + duration
 
@@ -447,7 +459,7 @@ async def action_server_load(url: str, bodies: list[dict[str, Any]], senders: in
             series.samples.append(Sample(time.perf_counter() - start, ok=ok))
 
     start = time.monotonic()
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=senders)) as client:
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=senders), headers=headers) as client:
         await asyncio.gather(*(sender(client, who) for who in range(senders)))
     return LoadResult(series, time.monotonic() - start)
 
@@ -598,14 +610,18 @@ def run(args: argparse.Namespace, index: Path, stack: Stack, baseline: Baseline)
         for name, series in parts.items():
             print(row(name, series))
         bodies = [captured_action_body(stack, f"capture-load-{i}", q) for i, q in enumerate(PROCEDURE_QUESTIONS[:5])]
-        reply = httpx.post(f"{stack.actions_url}/webhook", json=bodies[0], timeout=30).json()
+        reply = httpx.post(
+            f"{stack.actions_url}/webhook", json=bodies[0], headers=stack.action_headers, timeout=30
+        ).json()
         validation = response_validation_ms(reply)
         if validation:
             print(
                 f"  rasa: validating one action reply (jsonschema.validate, as RemoteAction does) "
                 f"{validation['validate']:.1f} ms; with a validator built once {validation['cached']:.2f} ms"
             )
-        alone = asyncio.run(action_server_load(f"{stack.actions_url}/webhook", bodies, args.senders, 10))
+        alone = asyncio.run(
+            action_server_load(f"{stack.actions_url}/webhook", bodies, args.senders, 10, stack.action_headers)
+        )
         print_load("actions alone, 20 at once", alone)
 
     print_summary(solo, base_solo, ours, base, started)

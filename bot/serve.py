@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Text
 
 from bot import privacy
+from bot.production import refuse_unsafe_start
 from bot.settings import read
 
 MAX_REQUEST_BYTES = 64 * 1024  # far above any chat message; channels check their own smaller limits
@@ -112,6 +113,7 @@ def parse_off_the_event_loop() -> None:
 
 
 def main() -> None:
+    refuse_unsafe_start("rasa")
     privacy.install_log_masking()
     settings = ServerSettings.from_env()
     import rasa.core.run

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Dict, Mapping, Optional
+from urllib.parse import quote
 
 # name -> default; "" means none here (scripts/defaults.sh sets RASA_TOKEN, the keys and the origins)
 VARIABLES: Dict[str, str] = {
@@ -32,7 +33,15 @@ VARIABLES: Dict[str, str] = {
     "ZALO_API_URL": "https://openapi.zalo.me",
     "ZALO_OAUTH_URL": "https://oauth.zaloapp.com",
     "WEB_PUBLIC_URL": "",  # the web app's address, for Zalo's links to printable pages (scripts/defaults.sh)
+    # production profile (cluster/, deploy/): see bot/production.py for what it requires
+    "ASSISTANT_ENV": "development",
+    "REDIS_HOST": "",  # empty: no Redis (in-memory locks, rate limits and socket.io rooms; one process)
+    "REDIS_PORT": "6379",
+    "REDIS_PASSWORD": "",
+    "RASA_TRUSTED_PROXIES": "",  # the balancer's addresses, whose X-Forwarded-For names the client
+    "TRACKER_DATABASE_URL": "",  # read by Rasa itself, from deploy/endpoints.production.yml
 }
+DEVELOPMENT_TOKEN = "development"  # the keys' fallback of a bare `rasa run`; refused in production
 
 
 def read(env: Mapping[str, str], name: str) -> str:
@@ -49,8 +58,23 @@ class ChannelKeys:
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> ChannelKeys:
         env = os.environ if env is None else env
         # without scripts/defaults.sh (a bare `rasa run`), still one stable key per process
-        fallback = read(env, "RASA_TOKEN") or "development"
+        fallback = read(env, "RASA_TOKEN") or DEVELOPMENT_TOKEN
         return cls(read(env, "PRIVACY_KEY") or fallback, read(env, "SESSION_SECRET") or fallback)
+
+
+def redis_url(env: Optional[Mapping[str, str]] = None) -> str:
+    """The Redis of the production profile (rate limits, socket.io's message queue), or ""."""
+    env = os.environ if env is None else env
+    host = read(env, "REDIS_HOST")
+    if not host:
+        return ""
+    password = quote(read(env, "REDIS_PASSWORD"), safe="")
+    return f"redis://{':' + password + '@' if password else ''}{host}:{read(env, 'REDIS_PORT')}/0"
+
+
+def trusted_proxies(env: Optional[Mapping[str, str]] = None) -> frozenset[str]:
+    env = os.environ if env is None else env
+    return frozenset(p.strip() for p in read(env, "RASA_TRUSTED_PROXIES").split(",") if p.strip())
 
 
 @cache

@@ -16,26 +16,29 @@ export RASA_URL="${RASA_URL:-http://127.0.0.1:${RASA_PORT}}"
 export WEB_PUBLIC_URL="${WEB_PUBLIC_URL:-http://127.0.0.1:${WEB_PORT}}"
 # Browsers may open the chat (socket.io, REST) from these pages only: the web app by default.
 export RASA_CORS_ORIGINS="${RASA_CORS_ORIGINS:-${WEB_PUBLIC_URL},http://localhost:${WEB_PORT}}"
-# The HTTP API token: set RASA_TOKEN, or one is made once and kept in var/rasa-token.
-if [ -z "${RASA_TOKEN:-}" ]; then
-  [ -s var/rasa-token ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > var/rasa-token)
-  RASA_TOKEN=$(cat var/rasa-token)
+# Secrets: each one set in the environment is used as it is; otherwise one is made once and kept in
+# var/ (mode 600). In production (ASSISTANT_ENV=production) nothing is made: each process refuses
+# to start without its secrets and names the missing one (bot/production.py).
+#   RASA_TOKEN      Rasa's HTTP API token
+#   ACTION_TOKEN    what the action server requires from Rasa (endpoints.yml's X-Action-Token header)
+#   PRIVACY_KEY     keys the hash of client addresses;  SESSION_SECRET: of widget sessions
+#   HANDOFF_KEY     seals a callback's phone number (Fernet: 32 random bytes, URL-safe base64)
+if [ "${ASSISTANT_ENV:-}" != production ]; then
+  for secret in RASA_TOKEN ACTION_TOKEN PRIVACY_KEY SESSION_SECRET HANDOFF_KEY; do
+    if [ -z "${!secret:-}" ]; then
+      file="var/$(echo "$secret" | tr 'A-Z_' 'a-z-')"
+      if [ ! -s "$file" ]; then
+        if [ "$secret" = HANDOFF_KEY ]; then
+          (umask 077; head -c 32 /dev/urandom | base64 | tr '+/' '-_' > "$file")
+        else
+          (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$file")
+        fi
+      fi
+      export "$secret=$(cat "$file")"
+    fi
+  done
 fi
-export RASA_TOKEN
-# Keys for the keyed hashes of client addresses (PRIVACY_KEY) and of widget sessions (SESSION_SECRET).
-for secret in PRIVACY_KEY SESSION_SECRET; do
-  if [ -z "${!secret:-}" ]; then
-    file="var/$(echo "$secret" | tr 'A-Z_' 'a-z-')"
-    [ -s "$file" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$file")
-    export "$secret=$(cat "$file")"
-  fi
-done
-# The key that seals a callback's phone number (Fernet: 32 random bytes, URL-safe base64), kept in var/handoff-key.
-if [ -z "${HANDOFF_KEY:-}" ]; then
-  [ -s var/handoff-key ] || (umask 077; head -c 32 /dev/urandom | base64 | tr '+/' '-_' > var/handoff-key)
-  HANDOFF_KEY=$(cat var/handoff-key)
-fi
-export HANDOFF_KEY
+export RASA_TOKEN="${RASA_TOKEN:-}" ACTION_TOKEN="${ACTION_TOKEN:-}"
 # The live handoff's database: DATABASE_URL unless set (one database for all in production).
 export HANDOFF_DATABASE_URL="${HANDOFF_DATABASE_URL:-${DATABASE_URL}}"
 # One math thread per process: on 2 shared cores, more threads fight each other (measured in

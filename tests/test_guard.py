@@ -20,6 +20,7 @@ from bot.channels.guard import (
     MAX_METADATA_BYTES,
     BadRequest,
     citizen_text,
+    client_address,
     client_key,
     client_metadata,
     load_json,
@@ -212,6 +213,16 @@ def test_client_key_is_a_keyed_hash_never_the_address() -> None:
     assert client_key(None) is None and client_key("") is None
 
 
+def test_the_client_address_comes_from_forwarded_for_only_behind_our_balancer(monkeypatch) -> None:
+    monkeypatch.setenv("RASA_TRUSTED_PROXIES", "10.0.0.5, 127.0.0.1")
+    # the balancer appends the real peer last; anything before it is what the client claimed
+    assert client_address("10.0.0.5", "198.51.100.1, 203.0.113.9") == "203.0.113.9"
+    assert client_address("203.0.113.50", "198.51.100.1") == "203.0.113.50"  # not our balancer: ignored
+    assert client_address("10.0.0.5", None) == "10.0.0.5"
+    monkeypatch.delenv("RASA_TRUSTED_PROXIES")
+    assert client_address("127.0.0.1", "198.51.100.1") == "127.0.0.1"  # trust none by default
+
+
 # ------------------------------------------------------------------ polite replies
 
 
@@ -259,6 +270,32 @@ def test_a_slow_answer_gets_a_polite_reply_in_time_and_still_finishes() -> None:
     answered, finished = run_in_time([{"recipient_id": "r-1", "text": "late"}], delay=0.5, timeout=0.05)
     assert answered == [{"recipient_id": "r-1", "text": MESSAGES["busy"]["vi"]}]
     assert finished  # the tracker gets the whole turn even though the citizen was answered first
+
+
+def test_a_full_process_refuses_a_new_message_at_once_and_counts_turns_back_down() -> None:
+    turns = guard.TurnsInFlight(limit=1)
+
+    async def scenario():
+        started: list[str] = []
+
+        async def slow() -> None:
+            started.append("slow")
+            await asyncio.sleep(0.3)
+
+        async def other() -> None:
+            started.append("other")
+
+        first = asyncio.ensure_future(reply_in_time(slow, lambda: [], "a", "r-1", timeout=1.0, turns=turns))
+        await asyncio.sleep(0.05)
+        refused = await reply_in_time(other, lambda: [], "lệ phí", "r-2", timeout=1.0, turns=turns)
+        await first
+        await asyncio.sleep(0.01)
+        return started, refused, turns.count
+
+    started, refused, left = asyncio.run(scenario())
+    assert started == ["slow"]  # the refused message never reached Rasa
+    assert refused == [{"recipient_id": "r-2", "text": MESSAGES["overloaded"]["vi"]}]
+    assert left == 0
 
 
 def test_a_silent_handler_gets_a_polite_reply_in_the_citizens_language() -> None:

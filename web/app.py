@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from analytics import settings as analytics_settings
 from analytics import store as analytics_store
 from bot.privacy import install_log_masking
+from bot.production import refuse_unsafe_start
 from handoff.conversation import Handoff, handoff
 from handoff.delivery import Delivery
 from web import analytics, api, metrics, pages, staff, volunteer
@@ -145,6 +146,7 @@ async def _error_page(request: Request, exc: Exception) -> Response:
 def __getattr__(name: str) -> Starlette:
     # `uvicorn web.app:app` builds the app on first access, so importing web.app has no side effects.
     if name == "app":
+        refuse_unsafe_start("web")
         install_log_masking()  # the served app logs through the same masking as Rasa and the actions
         globals()["app"] = application = create_app()
         return application

@@ -30,7 +30,7 @@ import yaml
 
 from bot.payloads import INTENT_PAYLOADS, RESTART, choose_payload, chosen_code
 from bot.privacy import clean_metadata
-from bot.settings import channel_keys
+from bot.settings import channel_keys, trusted_proxies
 from knowledge.language import detect_language
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ MAX_BODY_BYTES = 16 * 1024  # a 1,000-character message escaped as \uXXXX is 6 K
 MAX_METADATA_BYTES = 1024
 MAX_JSON_DEPTH = 8
 REPLY_TIMEOUT_SECONDS = 4.0  # the citizen hears back within 5 s, whatever the back-end does
+# A replica answers about 6 messages a second on a core (bench/bench_cluster.py); more turns at once
+# than this only queue on its event loop, until nobody gets an answer within REPLY_TIMEOUT_SECONDS.
+MAX_TURNS_IN_FLIGHT = 12
 _MESSAGES: Dict[str, Dict[str, str]] = yaml.safe_load(
     (Path(__file__).with_name("messages.yml")).read_text(encoding="utf-8")
 )
@@ -145,6 +148,14 @@ def citizen_text(text: str) -> str:
     return stripped.lstrip("/ \t")
 
 
+def client_address(peer: Optional[str], forwarded_for: Optional[str]) -> Optional[str]:
+    """The citizen's network address: the peer's own, or, when the peer is our balancer
+    (RASA_TRUSTED_PROXIES), the last address the balancer appended to X-Forwarded-For."""
+    if peer and forwarded_for and peer in trusted_proxies():
+        return forwarded_for.split(",")[-1].strip() or peer
+    return peer
+
+
 def client_key(address: Optional[str]) -> Optional[str]:
     """A keyed hash of the client's network address: enough to rate-limit guesses per client,
     and no address in any store (PRIVACY_KEY, read once by bot.settings)."""
@@ -172,17 +183,44 @@ def refusal_for(text: str) -> Optional[str]:
     return None
 
 
+class TurnsInFlight:
+    """How many turns this process is handling. Past `limit`, a new message is refused at once
+    with the "overloaded" reply (send it again shortly) instead of queueing behind the others until
+    nobody gets an answer in time (measured: bench/bench_cluster.py at 3x this machine's capacity)."""
+
+    def __init__(self, limit: int = MAX_TURNS_IN_FLIGHT) -> None:
+        self.limit, self.count = limit, 0
+
+    def full(self) -> bool:
+        return self.count >= self.limit
+
+
+TURNS = TurnsInFlight()
+
+
 async def reply_in_time(
     handle: Callable[[], Awaitable[None]],
     collected: Callable[[], List[Dict[str, Any]]],
     text: str,
     recipient: str,
     timeout: float = REPLY_TIMEOUT_SECONDS,
+    turns: TurnsInFlight = TURNS,
 ) -> List[Dict[str, Any]]:
     """Run Rasa's handling; if it fails, stays silent, or is slower than `timeout`,
-    answer politely. The handling itself is shielded, so the tracker loses nothing."""
+    answer politely. The handling itself is shielded, so the tracker loses nothing.
+    When the process already has too many turns in flight, the message is not taken at all."""
+    if turns.full():
+        logger.warning("reply.overloaded: %d turns in flight", turns.count)
+        return [{"recipient_id": recipient, "text": channel_text("overloaded", text)}]
+    turns.count += 1
     task = asyncio.ensure_future(handle())
-    task.add_done_callback(lambda done: done.cancelled() or done.exception())  # no "never retrieved" noise
+
+    def finished(done: asyncio.Future[None]) -> None:
+        turns.count -= 1
+        if not done.cancelled():
+            done.exception()  # retrieved: no "never retrieved" noise
+
+    task.add_done_callback(finished)
     try:
         await asyncio.wait_for(asyncio.shield(task), timeout=timeout)
     except asyncio.TimeoutError:  # on Python 3.10 not the builtin TimeoutError

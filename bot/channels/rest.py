@@ -12,8 +12,18 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import rasa_speedups
-from bot.channels.guard import BadRequest, citizen_text, client_key, parse_body, refusal_for, reply_in_time
+from bot.channels.guard import (
+    BadRequest,
+    channel_text,
+    citizen_text,
+    client_address,
+    client_key,
+    parse_body,
+    refusal_for,
+    reply_in_time,
+)
 from bot.channels.handoff import handoff_turn, staff_history, unseen_staff_messages
+from bot.channels.rate_limits import channel_limits
 
 rasa_speedups.install()  # every Rasa server we run loads our channels (credentials.yml)
 
@@ -50,6 +60,9 @@ class CitizenRestInput(RestInput):
             refusal = refusal_for(text)
             if refusal:
                 return response.json([{"recipient_id": incoming.sender, "text": refusal}])
+            client = client_key(client_address(request.ip, request.headers.get("x-forwarded-for")))
+            if not channel_limits().allow(incoming.sender, client):
+                return response.json([{"recipient_id": incoming.sender, "text": channel_text("slow_down", text)}])
 
             # what staff said since this client's previous message: REST has no push
             try:
@@ -67,7 +80,7 @@ class CitizenRestInput(RestInput):
                 collector,
                 incoming.sender,
                 input_channel=self.name(),
-                metadata={**incoming.metadata, "client_key": client_key(request.ip)},
+                metadata={**incoming.metadata, "client_key": client},
             )
             replies = await reply_in_time(
                 lambda: on_new_message(message),

@@ -28,20 +28,23 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot import rasa_speedups
 from bot.channels.guard import (
     MAX_BODY_BYTES,
     BadRequest,
+    channel_text,
     citizen_text,
+    client_address,
     client_key,
     client_metadata,
     refusal_for,
     reply_in_time,
 )
 from bot.channels.handoff import handoff_turn, staff_history
-from bot.settings import channel_keys
+from bot.channels.rate_limits import channel_limits
+from bot.settings import channel_keys, redis_url
 
 rasa_speedups.install()  # every Rasa server we run loads our channels (credentials.yml)
 logger = logging.getLogger(__name__)
@@ -72,7 +75,10 @@ class CitizenSocketIOOutput(SocketIOOutput):
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
         self.sent.append(response)
-        await super()._send_message(socket_id, response)
+        # A socket held by this replica (every turn's reply) gets it directly; only one held
+        # elsewhere goes through Redis, so a Redis restart loses no reply to a turn.
+        local = bool(self.sio.manager.rooms.get("/", {}).get(socket_id))
+        await self.sio.emit(self.bot_message_evt, response, room=socket_id, ignore_queue=local)
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         """A text and its payload go out as one event, so the widget never sees the text
@@ -96,8 +102,14 @@ class CitizenSocketIOInput(SocketIOInput):
         return CitizenSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # cors_allowed_origins=[]: engine.io leaves CORS to Sanic (`rasa run --cors`).
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY_BYTES)
+        # cors_allowed_origins=[]: engine.io leaves CORS to Sanic (`rasa run --cors`). With Redis (the
+        # production profile), a message emitted by any replica, or by the live handoff's delivery,
+        # reaches a widget connected to any other.
+        queue = redis_url()
+        manager = AsyncRedisManager(queue, channel="assistant-socketio") if queue else None
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY_BYTES, client_manager=manager
+        )
         webhook: Blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 
@@ -116,10 +128,9 @@ class CitizenSocketIOInput(SocketIOInput):
             session_id = resumed_session(data) or uuid.uuid4().hex
             environ = sio.get_environ(sid, namespace=self.namespace) or {}
             request = environ.get("sanic.request")
+            address = client_address(request.ip, request.headers.get("x-forwarded-for")) if request else None
             await sio.save_session(
-                sid,
-                {"session_id": session_id, "client_key": client_key(request.ip if request else None)},
-                namespace=self.namespace,
+                sid, {"session_id": session_id, "client_key": client_key(address)}, namespace=self.namespace
             )
             await sio.enter_room(sid, session_id, namespace=self.namespace)
             confirm = {"session_id": session_id, "session_token": session_token(session_id)}
@@ -153,6 +164,9 @@ class CitizenSocketIOInput(SocketIOInput):
             refusal = refusal_for(text)
             if refusal:
                 await output.send_text_message(session_id, refusal)
+                return
+            if not channel_limits().allow(session_id, bound.get("client_key")):
+                await output.send_text_message(session_id, channel_text("slow_down", text))
                 return
             turn = await handoff_turn(agent_of(sid), session_id, text, self.name())
             if turn is not None:  # with a person, or answering the handoff's question: not the bot's turn

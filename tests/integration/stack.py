@@ -53,6 +53,7 @@ def closed_for_holidays(days: list[str]) -> str:
     return ALWAYS_OPEN.replace("holidays: []\n", f"holidays:\n{listed}")
 
 
+TEST_ACTION_TOKEN = "test-action-token-for-the-stack"  # what Rasa sends and the action server requires
 SCRIPTS = {"actions": "scripts/run-actions", "rasa": "scripts/run-rasa"}
 
 
@@ -76,6 +77,7 @@ class Stack:
             "HANDOFF_KEY": TEST_HANDOFF_KEY,
             **zalo_env(free_port()),
             "RASA_TOKEN": "test-token",
+            "ACTION_TOKEN": TEST_ACTION_TOKEN,
             "WEB_PORT": str(free_port()),  # the web app the browser tests start: Rasa's CORS origin
             **overrides,
         }
@@ -98,6 +100,11 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.env['RASA_PORT']}"
+
+    @property
+    def action_headers(self) -> dict[str, str]:
+        """What a call to the action server needs to be taken for Rasa's."""
+        return {"X-Action-Token": self.env["ACTION_TOKEN"]}
 
     @property
     def actions_url(self) -> str:

@@ -96,11 +96,13 @@ def test_an_action_failure_or_a_forged_entity_never_dumps_the_tracker(stack):
             "latest_action_name": None,
         },
     }
-    response = httpx.post(f"{stack.actions_url}/webhook", json=call, timeout=30)
+    forged = httpx.post(f"{stack.actions_url}/webhook", json=call, timeout=30)
+    assert forged.status_code == 401 and marker not in forged.text  # not from Rasa: no action runs
+    response = httpx.post(f"{stack.actions_url}/webhook", json=call, headers=stack.action_headers, timeout=30)
     assert response.status_code < 500 and marker not in response.text
     lookup = {**call, "next_action": "action_lookup_dossier"}
     lookup["tracker"]["slots"] = {"dossier_code": ["x"], "identity_digits": {"d": 1}}
-    response = httpx.post(f"{stack.actions_url}/webhook", json=lookup, timeout=30)
+    response = httpx.post(f"{stack.actions_url}/webhook", json=lookup, headers=stack.action_headers, timeout=30)
     assert response.status_code < 500 and marker not in response.text
     logs = stack.log("rasa").read_bytes() + stack.log("actions").read_bytes()
     assert not digits_leak(logs, marker)

@@ -85,6 +85,7 @@
 
   var state = load();
   var socket = null, confirmed = false, status = "connecting", typingTimer = null, dom = {}, chain = null;
+  var unanswered = null; // the last message sent, until the first reply to it arrives
   if (ds.lang === "en" || ds.lang === "vi") state.lang = state.lang || ds.lang;
   state.lang = state.lang === "en" ? "en" : "vi";
 
@@ -523,6 +524,7 @@
 
   function onBot(data) {
     if (!isObj(data)) return;
+    unanswered = null;
     var text = str(data.text).trim();
     var buttons = (Array.isArray(data.quick_replies) ? data.quick_replies : Array.isArray(data.buttons) ? data.buttons : [])
       .filter(function (b) { return isObj(b) && str(b.title) && str(b.payload); })
@@ -613,6 +615,7 @@
     while (state.outbox.length) {
       var item = state.outbox.shift();
       socket.emit("user_uttered", { message: item.message, session_id: state.session_id, metadata: metadata });
+      unanswered = state.handoff ? null : item; // with a person, an answer may take minutes: never resent
       var m = state.messages.filter(function (x) { return x.id === item.id; })[0];
       if (m) { m.pending = false; rerender(m); }
       if (!state.handoff) showTyping(); // a staff member may take a while: no "the assistant is answering"
@@ -652,7 +655,13 @@
           flush();
         });
         socket.on("bot_uttered", onBot);
-        socket.on("disconnect", function () { confirmed = false; setStatus(navigator.onLine ? "reconnecting" : "offline"); });
+        socket.on("disconnect", function () {
+          confirmed = false;
+          // The server that had the message went away before answering: send it again once back
+          // (to another replica, through the balancer), as the citizen would.
+          if (unanswered) { state.outbox.unshift(unanswered); unanswered = null; save(); }
+          setStatus(navigator.onLine ? "reconnecting" : "offline");
+        });
         socket.io.on("reconnect_attempt", function () { setStatus(navigator.onLine ? "reconnecting" : "offline"); });
       });
     });
