@@ -32,14 +32,16 @@ T = TypeVar("T")
 
 
 async def with_retries(call: Callable[[], Awaitable[T]], budget: float = DATABASE_RETRY_SECONDS) -> T:
-    deadline = time.monotonic() + budget
+    deadline, failures = time.monotonic() + budget, 0
     while True:
         try:
             return await call()
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
             if time.monotonic() >= deadline:
                 raise
-            logger.warning("tracker store unreachable (%s): retrying", type(error).__name__)
+            failures += 1
+            if failures == 1:  # once per call, not every pause: an outage must not flood the log
+                logger.warning("tracker store unreachable (%s): retrying for %.0f s", type(error).__name__, budget)
             await asyncio.sleep(0.25)
 
 

@@ -78,7 +78,7 @@ def init_postgres(profile: Profile, user: str) -> None:
         raise SystemExit(f"initdb failed: {done.stderr.strip()[-500:]}")
 
 
-def wait_for_postgres(profile: Profile, env: dict[str, str]) -> None:
+def wait_for_postgres(profile: Profile) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         ready = subprocess.run(
@@ -93,13 +93,18 @@ def wait_for_postgres(profile: Profile, env: dict[str, str]) -> None:
 
 def create_database(profile: Profile) -> None:
     """The `assistant` database, owned by the `assistant` role initdb made (kept across `up`s with CLUSTER_KEEP)."""
-    password = profile.secrets()["POSTGRES_PASSWORD"]
-    login = {"capture_output": True, "text": True, "env": {**os.environ, "PGPASSWORD": password}, "check": True}
-    where = ["-h", "127.0.0.1", "-p", str(profile.postgres_port), "-U", DATABASE]
     query = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"
-    exists = subprocess.run([str(postgres_bin() / "psql"), *where, "-d", "postgres", "-tAc", query], **login)
-    if exists.stdout.strip() != "1":
-        subprocess.run([str(postgres_bin() / "createdb"), *where, DATABASE], **login)
+    if postgres_client(profile, "psql", "-d", "postgres", "-tAc", query).stdout.strip() != "1":
+        postgres_client(profile, "createdb", DATABASE)
+
+
+def postgres_client(profile: Profile, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL client tool as the `assistant` role; raises when it fails."""
+    where = ["-h", "127.0.0.1", "-p", str(profile.postgres_port), "-U", DATABASE]
+    password = {**os.environ, "PGPASSWORD": profile.secrets()["POSTGRES_PASSWORD"]}
+    return subprocess.run(
+        [str(postgres_bin() / tool), *where, *args], capture_output=True, text=True, env=password, check=True
+    )
 
 
 def create_schema(env: dict[str, str]) -> None:
@@ -173,7 +178,7 @@ def up(profile: Profile) -> None:
         cwd=REPO,
     )
     supervisorctl(profile, "start", "postgres", "redis")
-    wait_for_postgres(profile, env)
+    wait_for_postgres(profile)
     create_database(profile)
     create_schema(env)
     supervisorctl(profile, "start", "all", check=False)  # postgres and redis answer "already started"

@@ -28,6 +28,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import yaml
 
+from bot.channels.rate_limits import channel_limits
 from bot.payloads import INTENT_PAYLOADS, RESTART, choose_payload, chosen_code
 from bot.privacy import clean_metadata
 from bot.settings import channel_keys, trusted_proxies
@@ -156,6 +157,13 @@ def client_address(peer: Optional[str], forwarded_for: Optional[str]) -> Optiona
     return peer
 
 
+def request_client_key(request: Any) -> Optional[str]:
+    """client_key of the citizen behind a Sanic request (None without one)."""
+    if request is None:
+        return None
+    return client_key(client_address(request.ip, request.headers.get("x-forwarded-for")))
+
+
 def client_key(address: Optional[str]) -> Optional[str]:
     """A keyed hash of the client's network address: enough to rate-limit guesses per client,
     and no address in any store (PRIVACY_KEY, read once by bot.settings)."""
@@ -181,6 +189,14 @@ def refusal_for(text: str) -> Optional[str]:
     if len(text) > MAX_MESSAGE_CHARS:
         return channel_text("too_long", text[:MAX_MESSAGE_CHARS], length=len(text), limit=MAX_MESSAGE_CHARS)
     return None
+
+
+def slow_down_for(text: str, conversation: str, client: Optional[str]) -> Optional[str]:
+    """The polite "wait a minute" reply when this conversation or client sends too fast, else None
+    (bot/channels/rate_limits.py: the per-conversation and per-client limits)."""
+    if channel_limits().allow(conversation, client):
+        return None
+    return channel_text("slow_down", text)
 
 
 class TurnsInFlight:

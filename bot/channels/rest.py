@@ -14,16 +14,14 @@ from sanic.response import HTTPResponse
 from bot import rasa_speedups
 from bot.channels.guard import (
     BadRequest,
-    channel_text,
     citizen_text,
-    client_address,
-    client_key,
     parse_body,
     refusal_for,
     reply_in_time,
+    request_client_key,
+    slow_down_for,
 )
 from bot.channels.handoff import handoff_turn, staff_history, unseen_staff_messages
-from bot.channels.rate_limits import channel_limits
 
 rasa_speedups.install()  # every Rasa server we run loads our channels (credentials.yml)
 
@@ -60,9 +58,10 @@ class CitizenRestInput(RestInput):
             refusal = refusal_for(text)
             if refusal:
                 return response.json([{"recipient_id": incoming.sender, "text": refusal}])
-            client = client_key(client_address(request.ip, request.headers.get("x-forwarded-for")))
-            if not channel_limits().allow(incoming.sender, client):
-                return response.json([{"recipient_id": incoming.sender, "text": channel_text("slow_down", text)}])
+            client = request_client_key(request)
+            refusal = slow_down_for(text, incoming.sender, client)
+            if refusal:
+                return response.json([{"recipient_id": incoming.sender, "text": refusal}])
 
             # what staff said since this client's previous message: REST has no push
             try:

@@ -34,16 +34,14 @@ from bot import rasa_speedups
 from bot.channels.guard import (
     MAX_BODY_BYTES,
     BadRequest,
-    channel_text,
     citizen_text,
-    client_address,
-    client_key,
     client_metadata,
     refusal_for,
     reply_in_time,
+    request_client_key,
+    slow_down_for,
 )
 from bot.channels.handoff import handoff_turn, staff_history
-from bot.channels.rate_limits import channel_limits
 from bot.settings import channel_keys, redis_url
 
 rasa_speedups.install()  # every Rasa server we run loads our channels (credentials.yml)
@@ -127,11 +125,8 @@ class CitizenSocketIOInput(SocketIOInput):
         async def session_request(sid: Text, data: Any) -> None:
             session_id = resumed_session(data) or uuid.uuid4().hex
             environ = sio.get_environ(sid, namespace=self.namespace) or {}
-            request = environ.get("sanic.request")
-            address = client_address(request.ip, request.headers.get("x-forwarded-for")) if request else None
-            await sio.save_session(
-                sid, {"session_id": session_id, "client_key": client_key(address)}, namespace=self.namespace
-            )
+            client = request_client_key(environ.get("sanic.request"))
+            await sio.save_session(sid, {"session_id": session_id, "client_key": client}, namespace=self.namespace)
             await sio.enter_room(sid, session_id, namespace=self.namespace)
             confirm = {"session_id": session_id, "session_token": session_token(session_id)}
             await sio.emit("session_confirm", confirm, room=sid, namespace=self.namespace)
@@ -161,12 +156,9 @@ class CitizenSocketIOInput(SocketIOInput):
                 metadata = client_metadata(data.get("metadata"))
             except BadRequest:
                 metadata = {}
-            refusal = refusal_for(text)
+            refusal = refusal_for(text) or slow_down_for(text, session_id, bound.get("client_key"))
             if refusal:
                 await output.send_text_message(session_id, refusal)
-                return
-            if not channel_limits().allow(session_id, bound.get("client_key")):
-                await output.send_text_message(session_id, channel_text("slow_down", text))
                 return
             turn = await handoff_turn(agent_of(sid), session_id, text, self.name())
             if turn is not None:  # with a person, or answering the handoff's question: not the bot's turn

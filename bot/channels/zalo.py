@@ -37,9 +37,8 @@ from sqlalchemy.pool import NullPool
 
 from bot import rasa_speedups, sqlite
 from bot.channels import zalo_protocol as zalo
-from bot.channels.guard import MAX_BODY_BYTES, channel_text, channel_words, citizen_text, refusal_for
+from bot.channels.guard import MAX_BODY_BYTES, channel_words, citizen_text, refusal_for, slow_down_for
 from bot.channels.handoff import handoff_turn, record_turn
-from bot.channels.rate_limits import channel_limits
 from bot.sealing import Sealer
 from bot.settings import ZaloSettings, channel_keys
 from handoff.conversation import Turn
@@ -381,12 +380,10 @@ class ZaloInput(InputChannel):
             return
         picked: Optional[str] = await asyncio.to_thread(self.state().picked, sender, typed)
         text = citizen_text(picked or typed)
-        refusal = refusal_for(text)
+        # Zalo signs its events: no client address to count
+        refusal = refusal_for(text) or slow_down_for(text, sender, None)
         if refusal:
             await output.send_text_message(sender, refusal)
-            return
-        if not channel_limits().allow(sender, None):  # Zalo signs its events: no client address to count
-            await output.send_text_message(sender, channel_text("slow_down", text))
             return
         turn = await handoff_turn(agent, sender, text, self.name())
         if turn is not None:
