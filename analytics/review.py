@@ -14,10 +14,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, and_, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from analytics.store import turns
 from knowledge.language import detect_language, has_diacritics
@@ -39,15 +39,39 @@ labels = Table(
 )
 
 
+HANDED_OVER = ("handoff_offered", "handoff_queued", "handoff_unavailable")
+NOT_A_QUESTION = (
+    *HANDED_OVER,
+    "handoff_live",
+    "handoff_callback",
+    "handoff_rated",
+    "asked",
+    "feedback_up",
+    "feedback_down",
+)
+FEEDBACK_DOWN, HANDOFF = "feedback_down", "handoff"  # why a question is in the queue, besides its status
+
+
 @dataclass(frozen=True)
 class Pending:
     text: str
     count: int
-    status: str  # the commonest status the question got
+    status: str  # why it is here: the commonest status it got, FEEDBACK_DOWN or HANDOFF
 
 
-def pending(engine: Engine, limit: int = 50) -> List[Pending]:
-    """Questions to review, most frequent first, without a label that stands."""
+@dataclass(frozen=True)
+class Vote:
+    """A 👎 from the web app's feedback, joined to its turn by the conversation's keyed hash."""
+
+    conversation: str
+    at: datetime
+    procedure_code: str
+
+
+def pending(engine: Engine, limit: int = 50, down_votes: Sequence[Vote] = ()) -> List[Pending]:
+    """Questions to review, most frequent first, without a label that stands: those the assistant
+    could not answer or asked back about, those answered with a 👎, and those after which the
+    citizen asked for a person."""
     metadata.create_all(engine)
     labelled = select(labels.c.text).where(labels.c.undone.is_(False))
     with engine.connect() as db:
@@ -57,11 +81,59 @@ def pending(engine: Engine, limit: int = 50) -> List[Pending]:
             .group_by(turns.c.text, turns.c.status)
             .order_by(func.count().desc(), turns.c.text)
         ).all()
+        found = [(text, status, int(count)) for text, status, count in rows]
+        done = set(db.execute(labelled).scalars())
+        found += [(text, FEEDBACK_DOWN, 1) for text in voted_down(db, down_votes) if text not in done]
+        found += [(text, HANDOFF, 1) for text in handed_over(db) if text not in done]
     merged: Dict[str, Pending] = {}
-    for text, status, count in rows:
+    for text, status, count in found:
         seen = merged.get(text)
-        merged[text] = Pending(text, (seen.count if seen else 0) + int(count), seen.status if seen else status)
+        merged[text] = Pending(text, (seen.count if seen else 0) + count, seen.status if seen else status)
     return sorted(merged.values(), key=lambda p: (-p.count, p.text))[:limit]
+
+
+def voted_down(db: Connection, votes: Sequence[Vote]) -> List[str]:
+    """The question each 👎 answered: the conversation's last question before the vote, the one
+    answered with the voted procedure when the vote names one."""
+    questions = []
+    for vote in votes:
+        recent = db.execute(
+            select(turns.c.text, turns.c.procedure_code)
+            .where(turns.c.conversation == vote.conversation, turns.c.at <= vote.at, turns.c.text != "")
+            .where(turns.c.status.notin_(NOT_A_QUESTION))
+            .order_by(turns.c.at.desc())
+            .limit(10)
+        ).all()
+        match = (
+            next((r for r in recent if r.procedure_code == vote.procedure_code), None) if vote.procedure_code else None
+        )
+        chosen = match or (recent[0] if recent else None)
+        if chosen is not None:
+            questions.append(str(chosen.text))
+    return questions
+
+
+def handed_over(db: Connection, limit: int = 500) -> List[str]:
+    """The last question before each conversation's request for a person (the most recent `limit`)."""
+    asks = db.execute(
+        select(turns.c.conversation, func.min(turns.c.at).label("at"))
+        .where(turns.c.status.in_(HANDED_OVER))
+        .group_by(turns.c.conversation)
+        .order_by(func.min(turns.c.at).desc())
+        .limit(limit)
+    ).all()
+    questions = []
+    for conversation, at in asks:
+        before = db.execute(
+            select(turns.c.text)
+            .where(turns.c.conversation == conversation, turns.c.at < at, turns.c.text != "")
+            .where(turns.c.status.notin_(NOT_A_QUESTION))
+            .order_by(turns.c.at.desc())
+            .limit(1)
+        ).scalar()
+        if before:
+            questions.append(str(before))
+    return questions
 
 
 def label(engine: Engine, text: str, kind: str, code: str, by: str) -> int:

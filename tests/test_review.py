@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from analytics import review, store
-from tests.test_analytics import KEY, bot, user
+from analytics.turns import conversation_hash
+from tests.test_analytics import KEY, answered, bot, user
 from tests.test_cli import knowledge
 
 INDEX = Path(__file__).resolve().parents[1] / "var" / "index"
@@ -52,6 +54,47 @@ def test_pending_questions_are_grouped_and_leave_the_queue_once_labelled(recorde
     assert QUESTION in [p.text for p in review.pending(engine)]  # undone: back in the queue
     with pytest.raises(ValueError):
         review.label(engine, QUESTION, "procedure", "", "qt.tinh")
+
+
+def test_a_down_vote_brings_the_question_it_answered_and_a_handoff_the_question_before_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b.sqlite'}"
+    recorder = store.TurnRecorder(url, KEY)
+    now = time.time()
+    voted, handed = "voted-sender", "handed-sender"
+    recorder.observe(
+        voted,
+        [
+            *answered(BIRTH, now, "khai sinh cho con cần gì"),
+            *answered(MARRIAGE, now + 5, "còn kết hôn thì sao"),
+            *answered(MARRIAGE, now + 60, "kết hôn lần hai"),  # after the vote: not what was voted on
+        ],
+    )
+    recorder.observe(
+        handed,
+        [
+            *answered(BIRTH, now, "con tôi sinh ở nước ngoài thì khai sinh thế nào"),
+            user("cho tôi gặp cán bộ", "request_human", now + 3),
+            bot({"type": "handoff_offer"}, now + 3.1),
+        ],
+    )
+    recorder.flush()
+    engine = store.make_engine(url)
+    assert review.pending(engine) == [review.Pending("con tôi sinh ở nước ngoài thì khai sinh thế nào", 1, "handoff")]
+
+    at = datetime.fromtimestamp(now + 30, UTC)
+    votes = [
+        review.Vote(conversation_hash(voted, KEY), at, BIRTH),  # the earlier answer, named by its code
+        review.Vote(conversation_hash(voted, KEY), at, ""),  # no code: the last question before the vote
+        review.Vote(conversation_hash("someone-else", KEY), at, BIRTH),  # no turn: nothing to add
+    ]
+    queue = {p.text: (p.count, p.status) for p in review.pending(engine, down_votes=votes)}
+    assert queue == {
+        "khai sinh cho con cần gì": (1, "feedback_down"),
+        "còn kết hôn thì sao": (1, "feedback_down"),
+        "con tôi sinh ở nước ngoài thì khai sinh thế nào": (1, "handoff"),
+    }
+    review.label(engine, "còn kết hôn thì sao", "procedure", MARRIAGE, "qt.tinh")
+    assert "còn kết hôn thì sao" not in {p.text for p in review.pending(engine, down_votes=votes)}
 
 
 def test_a_label_round_trips_into_knowledge_eval(

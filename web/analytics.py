@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,16 +19,26 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from analytics import review
+from analytics import review, similar
 from analytics import store as analytics
 from analytics.handoff_stats import handoff_stats
 from handoff.conversation import PROVINCE
 from web.db import Feedback, Volunteer
 from web.pages import render
+from web.security import csrf_token
 from web.staff import STAFF_ROLES, ApiError, api, audit, json_body
 from web.volunteer import current_volunteer
 
+logger = logging.getLogger(__name__)
 MAX_DAYS = 366
+# why a question waits for review, as the review page names it
+REVIEW_REASONS = {
+    "no_answer": "Chưa trả lời được",
+    "clarified": "Phải hỏi lại để chọn thủ tục",
+    "out_of_scope": "Bị coi là ngoài phạm vi",
+    review.FEEDBACK_DOWN: "Người dân bấm 👎",
+    review.HANDOFF: "Người dân xin gặp cán bộ sau câu này",
+}
 DEFAULT_DAYS = 30
 
 
@@ -61,10 +73,22 @@ async def _summary(request: Request, account: Volunteer) -> dict[str, Any]:
     centre = None if account.role == "admin" else account.centre
     handoff_engine = request.app.state.handoff.store.engine
     figures["handoff"] = await run_in_threadpool(handoff_stats, handoff_engine, start, end, centre)
+    asked = [(item["text"], item["count"]) for item in figures["unanswered"]]
+    figures["unanswered_groups"] = [g.as_dict() for g in await run_in_threadpool(grouped, request, asked)]
     votes = await run_in_threadpool(feedback_counts, request, start, end)
     figures["feedback"] = with_channel_votes(votes, figures["by_status"])
     await audit(request, account, "analytics")
     return figures
+
+
+def grouped(request: Request, asked: list[tuple[str, int]]) -> list[similar.Group]:
+    """The unanswered questions grouped by meaning; one group each while the index is not loaded."""
+    knowledge = request.app.state.catalog.knowledge()
+    try:
+        return similar.group_similar(asked, knowledge.question_vectors if knowledge is not None else None)
+    except Exception as error:  # noqa: BLE001 - the figures matter more than their grouping
+        logger.warning("analytics.grouping_failed: %s", type(error).__name__)
+        return similar.group_similar(asked, None)
 
 
 def feedback_counts(request: Request, start: date, end: date) -> dict[str, Any]:
@@ -122,6 +146,7 @@ def csv_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
         rows += [(name, key, value) for key, value in figures[name].items()]
     rows += [("top_procedures", item["code"], item["count"]) for item in figures["top_procedures"]]
     rows += [("unanswered", item["text"], item["count"]) for item in figures["unanswered"]]
+    rows += [("unanswered_group", group["text"], group["count"]) for group in figures.get("unanswered_groups", [])]
     rows += [("latency_ms", key, value) for key, value in figures["latency_ms"].items()]
     rows += [("per_day", day["day"], day["turns"]) for day in figures.get("per_day", [])]
     rows += [("feedback", key, value) for key, value in figures.get("feedback", {}).items() if key != "reasons"]
@@ -145,8 +170,21 @@ def _admin(account: Volunteer) -> None:
 @api
 async def review_queue(request: Request, account: Volunteer) -> list[dict[str, Any]]:
     _admin(account)
-    queue = await run_in_threadpool(review.pending, request.app.state.analytics)
+    votes = await run_in_threadpool(down_votes, request)
+    queue = await run_in_threadpool(review.pending, request.app.state.analytics, 50, votes)
     return [{"text": p.text, "count": p.count, "status": p.status} for p in queue]
+
+
+def down_votes(request: Request, limit: int = 2000) -> list[review.Vote]:
+    """The latest 👎 of the widget that can be joined to a turn."""
+    with request.app.state.db() as db:
+        rows = db.execute(
+            select(Feedback.conversation, Feedback.created_at, Feedback.procedure_code)
+            .where(Feedback.rating == "down", Feedback.conversation != "")
+            .order_by(Feedback.created_at.desc())
+            .limit(limit)
+        ).all()
+    return [review.Vote(conversation, at, code) for conversation, at, code in rows]
 
 
 @api
@@ -187,8 +225,18 @@ async def page(request: Request) -> Response:
     return render(request, "staff/analytics.html", context)
 
 
+async def review_page(request: Request) -> Response:
+    """The review queue, for the province's admins (staff are sent to their console)."""
+    account = await run_in_threadpool(current_volunteer, request)
+    if account is None or account.role != "admin":
+        return RedirectResponse("/staff", status_code=303)
+    context = {"csrf": csrf_token(request), "reasons": json.dumps(REVIEW_REASONS, ensure_ascii=False)}
+    return render(request, "staff/review.html", context)
+
+
 routes = [
     Route("/staff/analytics", page),
+    Route("/staff/review", review_page),
     Route("/staff/api/analytics/summary", summary),
     Route("/staff/api/analytics/summary.csv", summary_csv),
     Route("/staff/api/review", review_queue),

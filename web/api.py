@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from analytics.turns import conversation_hash
 from bot.privacy import mask_text
+from bot.settings import channel_keys
 from web.db import RATINGS, Feedback, utcnow
 from web.ratelimit import SlidingWindow, retry_after
 from web.security import client_address
@@ -78,6 +80,7 @@ def parse_feedback(raw: bytes) -> dict[str, Any]:
     lang = body.get("lang", "vi")
     return {
         "session_hash": hashlib.sha256(text("session_id", TOKEN).encode()).hexdigest(),
+        "conversation": conversation_hash(text("session_id", TOKEN), channel_keys().privacy_key),
         "message_id": text("message_id", TOKEN)[:40],
         "rating": rating,
         "reason": reason if rating == "down" else "",

@@ -63,7 +63,14 @@ def create_app(
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(
         asset_v=asset_version(
-            "widget/widget.js", "widget/widget.css", "site.css", "site.js", "staff/console.js", "staff/console.css"
+            "widget/widget.js",
+            "widget/widget.css",
+            "site.css",
+            "site.js",
+            "staff/console.js",
+            "staff/console.css",
+            "staff/analytics.js",
+            "staff/review.js",
         ),
         rasa_public_url=settings.rasa_public_url,
         public_url=settings.public_url,

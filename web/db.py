@@ -35,6 +35,7 @@ ADDED_COLUMNS = {
         "role": "VARCHAR(16) NOT NULL DEFAULT 'volunteer'",
         "centre": "VARCHAR(120) NOT NULL DEFAULT ''",
     },
+    "web_feedback": {"conversation": "VARCHAR(32) NOT NULL DEFAULT ''"},
 }
 
 
@@ -73,6 +74,8 @@ class Feedback(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     session_hash: Mapped[str] = mapped_column(String(64))  # hash of the chat session id, not the id
+    # the turn records' keyed hash of the same id (analytics.turns.conversation_hash): joins the vote to its turn
+    conversation: Mapped[str] = mapped_column(String(32), default="")
     message_id: Mapped[str] = mapped_column(String(40))
     rating: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(32), default="")

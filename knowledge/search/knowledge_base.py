@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from knowledge.embedding.load import query_embedder
 from knowledge.glossary import load_glossary
 from knowledge.index import load_index, read_manifest
@@ -56,6 +58,14 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 5, language: str | None = None) -> SearchResult:
         """`language`: the conversation's ("vi"/"en", see knowledge.language), None to decide here."""
         return self._ranker.search(query, k, language)
+
+    def question_vectors(self, questions: list[str]) -> np.ndarray:
+        """Unit vectors of questions as the search embeds them (diacritics restored, terms
+        expanded), so that one question typed with and without accents lands in one place."""
+        ranker = self._ranker
+        texts = [ranker.plan(q).dense_text for q in questions]
+        vectors = ranker.embedder.encode(texts, prompt_name="query", normalize_embeddings=True, batch_size=32)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(questions), -1)
 
     def get(self, code: str) -> Procedure | None:
         ranker = self._ranker

@@ -57,7 +57,10 @@
     fill("days", data.per_day.map(function (d) { return [d.day, d.turns, d.conversations]; }));
     fill("by-status", Object.keys(data.by_status).map(function (k) { return [STATUS[k] || k, data.by_status[k]]; }));
     fill("top", data.top_procedures.map(function (p) { return [p.code, p.count]; }));
-    fill("unanswered", data.unanswered.map(function (u) { return [u.text, u.count]; }));
+    fill("unanswered", data.unanswered_groups.map(function (g) {
+      var others = g.questions.slice(1).map(function (q) { return q.text + " (" + q.count + ")"; });
+      return [g.text, g.count, others.join(" · ")];
+    }));
     var split = [];
     Object.keys(data.by_language).forEach(function (k) { split.push(["Ngôn ngữ", k, data.by_language[k]]); });
     Object.keys(data.by_channel).forEach(function (k) { split.push(["Kênh", k, data.by_channel[k]]); });
