@@ -2,7 +2,7 @@
 
     knowledge build [--source EXPORT.jsonl[.gz] …] --index DIR
     knowledge search --index DIR [--k 5] [--jsonl]   (queries on stdin, one per line)
-    knowledge eval --index DIR [--questions FILE] [--with-guides] [--calibrate] [--write]
+    knowledge eval --index DIR [--questions FILE ...] [--with-guides] [--calibrate] [--write]
 
 The output of `search --jsonl` is a stable contract (quality checks read it):
 one JSON object per input line, {"query", "decision", "hits": [{"code", "title", "score"}]}.
@@ -105,7 +105,8 @@ def _eval(args: argparse.Namespace) -> int:
     from knowledge.search import KnowledgeBase
 
     kb = KnowledgeBase(Path(args.index))
-    questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS)
+    files = [Path(f) for f in args.questions] if args.questions else [DEFAULT_QUESTIONS]
+    questions = [q for f in files for q in load_questions(f)]
     curated_only = not kb.manifest.get("sources")
     if curated_only:  # our curated procedures alone: questions about the rest are out of scope here
         questions = restrict(questions, {p.code for p in kb.procedures})
@@ -160,7 +161,11 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_search)
     e = sub.add_parser("eval", help="hit@k, MRR and decisions on a labelled question set")
     e.add_argument("--index", default=str(DEFAULT_INDEX))
-    e.add_argument("--questions")
+    e.add_argument(
+        "--questions",
+        action="append",
+        help="questions file (default: the dev set); repeat to add one, e.g. the review export to the dev set",
+    )
     e.add_argument("--calibrate", action="store_true", help="also fit the decision model (half split)")
     e.add_argument(
         "--with-guides",

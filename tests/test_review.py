@@ -126,6 +126,13 @@ def test_a_label_round_trips_into_knowledge_eval(
     assert labelled_right.returncode == 0, labelled_right.stderr
     assert hit_at_1(labelled_right.stdout) == 1.0
 
+    dev = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "questions.jsonl"
+    together = knowledge("eval", "--index", str(INDEX), "--questions", str(dev), "--questions", str(out), "--calibrate")
+    assert together.returncode == 0, together.stderr
+    dev_count = sum(1 for line in dev.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert f"{dev_count + len(rows)} questions," in together.stdout  # the real questions join the dev set
+    assert "fit on all:" in together.stdout
+
     review.undo(engine, right)
     review.label(engine, QUESTION, "procedure", MARRIAGE, "qt.tinh")  # a wrong label makes the engine look wrong
     knowledge("review", "export", "--out", str(out), "--aliases", str(aliases))

@@ -31,6 +31,9 @@ from web.volunteer import current_volunteer
 
 logger = logging.getLogger(__name__)
 MAX_DAYS = 366
+# what the open-data export keeps of the summary: aggregates, never a question's text
+OPEN_DATA = ("from", "to", "turns", "conversations", "contained", "by_status", "by_language", "by_channel",
+             "top_procedures", "latency_ms", "per_day", "feedback", "handoff")  # fmt: skip
 # why a question waits for review, as the review page names it
 REVIEW_REASONS = {
     "no_answer": "Chưa trả lời được",
@@ -126,12 +129,34 @@ async def summary(request: Request, account: Volunteer) -> dict[str, Any]:
 @api
 async def summary_csv(request: Request, account: Volunteer) -> Response:
     figures = await _summary(request, account)
+    return csv_download(figures, f"tro-ly-thu-tuc-{figures['from']}-{figures['to']}.csv")
+
+
+@api
+async def open_data_json(request: Request, account: Volunteer) -> dict[str, Any]:
+    _admin(account)
+    return open_data(await _summary(request, account))
+
+
+@api
+async def open_data_csv(request: Request, account: Volunteer) -> Response:
+    _admin(account)
+    figures = open_data(await _summary(request, account))
+    return csv_download(figures, f"du-lieu-mo-tro-ly-thu-tuc-{figures['from']}-{figures['to']}.csv")
+
+
+def open_data(figures: dict[str, Any]) -> dict[str, Any]:
+    """The province's figures fit to publish: counts and timings only, no question text at all
+    (not even masked), no 👎 comment."""
+    return {key: figures[key] for key in OPEN_DATA if key in figures}
+
+
+def csv_download(figures: dict[str, Any], name: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["metric", "key", "value"])
     for row in csv_rows(figures):
         writer.writerow(row)
-    name = f"tro-ly-thu-tuc-{figures['from']}-{figures['to']}.csv"
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -145,7 +170,7 @@ def csv_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
     for name in ("by_status", "by_language", "by_channel"):
         rows += [(name, key, value) for key, value in figures[name].items()]
     rows += [("top_procedures", item["code"], item["count"]) for item in figures["top_procedures"]]
-    rows += [("unanswered", item["text"], item["count"]) for item in figures["unanswered"]]
+    rows += [("unanswered", item["text"], item["count"]) for item in figures.get("unanswered", [])]
     rows += [("unanswered_group", group["text"], group["count"]) for group in figures.get("unanswered_groups", [])]
     rows += [("latency_ms", key, value) for key, value in figures["latency_ms"].items()]
     rows += [("per_day", day["day"], day["turns"]) for day in figures.get("per_day", [])]
@@ -221,7 +246,12 @@ async def page(request: Request) -> Response:
         return RedirectResponse("/staff", status_code=303)
     end = date.today()
     scope = "Toàn tỉnh" if account.role == "admin" else account.centre
-    context = {"start": (end - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), "end": end.isoformat(), "scope": scope}
+    context = {
+        "start": (end - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
+        "end": end.isoformat(),
+        "scope": scope,
+        "admin": account.role == "admin",
+    }
     return render(request, "staff/analytics.html", context)
 
 
@@ -239,6 +269,8 @@ routes = [
     Route("/staff/review", review_page),
     Route("/staff/api/analytics/summary", summary),
     Route("/staff/api/analytics/summary.csv", summary_csv),
+    Route("/staff/api/analytics/open-data.json", open_data_json),
+    Route("/staff/api/analytics/open-data.csv", open_data_csv),
     Route("/staff/api/review", review_queue),
     Route("/staff/api/review", review_label, methods=["POST"]),
     Route("/staff/api/review/{label_id}/undo", review_undo, methods=["POST"]),

@@ -4,8 +4,12 @@ found with the search box, out of scope), undoes a label and skips one; axe find
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +127,20 @@ def test_an_admin_labels_undoes_and_skips_in_the_browser(
 def test_staff_who_are_not_admins_are_sent_back_to_their_console(review_web: tuple[WebApp, str]) -> None:
     web, _ = review_web
     assert httpx.get(f"{web.url}/staff/review", timeout=10, follow_redirects=False).headers["location"] == "/staff"
+
+
+def test_the_open_data_export_has_the_figures_and_no_question(review_web: tuple[WebApp, str]) -> None:
+    web, _ = review_web
+    staff = StaffClient(web.url)
+    staff.login(ADMIN, PASSWORD)
+    today = date.today()
+    window = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
+    summary = staff.get("/staff/api/analytics/summary", **window)
+    published = staff.get("/staff/api/analytics/open-data.json", **window)
+    assert published["turns"] == summary["turns"] >= 4 and published["by_status"] == summary["by_status"]
+    assert "unanswered" not in published and "unanswered_groups" not in published
+    exported = staff.http.get("/staff/api/analytics/open-data.csv", params=window)
+    rows = {(m, k): v for m, k, v in list(csv.reader(io.StringIO(exported.text)))[1:]}
+    assert rows[("turns", "")] == str(summary["turns"])
+    for question in (UNANSWERED, ELSEWHERE, VOTED):
+        assert question not in exported.text and question not in json.dumps(published, ensure_ascii=False)

@@ -83,6 +83,10 @@
     var from = $("from").value, to = $("to").value;
     var query = "?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to);
     $("csv").href = "/staff/api/analytics/summary.csv" + query;
+    if ($("open-json")) {
+      $("open-json").href = "/staff/api/analytics/open-data.json" + query;
+      $("open-csv").href = "/staff/api/analytics/open-data.csv" + query;
+    }
     say("Đang tải…");
     fetch("/staff/api/analytics/summary" + query, { credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
