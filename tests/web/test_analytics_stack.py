@@ -30,6 +30,9 @@ from tests.web.test_pages import axe_violations
 pytestmark = pytest.mark.integration
 ADMIN, PASSWORD = "qt.tinh", "mat-khau-quan-tri-1"
 ID_NUMBER, PHONE = "001203009876", "0912 777 654"
+REPEATS = 14  # 14 turns a round: 196 turns of known outcome
+BIRTH_QUESTION = "làm giấy khai sinh cho con cần những giấy tờ gì"
+DRAGONS, DRAGONS_PLAIN = "xin giấy phép nuôi rồng ở sao hỏa", "xin giay phep nuoi rong o sao hoa"
 
 
 def expected_status(intent_hint: str, replies: list[dict]) -> str:
@@ -69,21 +72,26 @@ def test_the_summary_counts_the_turns_of_scripted_conversations(
     before = store.summary(engine, today - timedelta(days=1), today + timedelta(days=1))
     record = dossier_records[2]
     scripts = [
-        [("làm giấy khai sinh cho con cần những giấy tờ gì", ""), ("không phải", ""), ("lệ phí bao nhiêu", "")],
+        [(BIRTH_QUESTION, ""), ("không phải", ""), ("lệ phí bao nhiêu", "")],
         [("đăng ký kết hôn ở đâu", ""), (f"căn cước của tôi là {ID_NUMBER}", "")],
-        [("xin giấy phép nuôi rồng ở sao hỏa", ""), ("thời tiết hôm nay thế nào", "out_of_scope")],
+        [(DRAGONS, ""), ("thời tiết hôm nay thế nào", "out_of_scope"), (DRAGONS_PLAIN, "")],
         [(f"tra cứu hồ sơ {record['code']}", ""), (identity_digits(3), "")],
         [("cho tôi gặp cán bộ", ""), ("không", "")],
         [("how do I register a birth", ""), (f"my phone is {PHONE}", "")],
     ]
     seen: Counter[str] = Counter()
     codes: Counter[str] = Counter()
-    for script in scripts * 3:
+    answered_in: dict[str, str] = {}  # a conversation -> the code of its first answer
+    for script in scripts * REPEATS:
         sender = f"analytics-{uuid.uuid4().hex[:8]}"
         for text, hint in script:
             replies = stack.say(sender, text)
             seen[expected_status(hint, replies)] += 1
-            codes.update(p["code"] for p in payloads(replies) if p.get("type") == "procedure")
+            found = [p["code"] for p in payloads(replies) if p.get("type") == "procedure"]
+            codes.update(found)
+            if found and text == BIRTH_QUESTION:
+                answered_in.setdefault(sender, found[0])
+    assert sum(seen.values()) >= 190  # ~200 scripted turns
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         after = store.summary(engine, today - timedelta(days=1), today + timedelta(days=1))
@@ -93,7 +101,7 @@ def test_the_summary_counts_the_turns_of_scripted_conversations(
     added = Counter(after["by_status"]) - Counter(before["by_status"])
     assert after["turns"] - before["turns"] == sum(seen.values())
     assert added == seen
-    assert after["conversations"] - before["conversations"] == len(scripts) * 3
+    assert after["conversations"] - before["conversations"] == len(scripts) * REPEATS
 
     staff = StaffClient(admin_web.url)
     staff.login(ADMIN, PASSWORD)
@@ -106,6 +114,17 @@ def test_the_summary_counts_the_turns_of_scripted_conversations(
         if code in now and code in earlier:  # both in the top 20: the difference is these scripts' answers
             assert now[code] - earlier[code] == count, code
     assert {"text", "count"} <= set(shown["unanswered"][0])
+    [dragons] = [g for g in shown["unanswered_groups"] if DRAGONS in {q["text"] for q in g["questions"]}]
+    assert {q["text"] for q in dragons["questions"]} == {DRAGONS, DRAGONS_PLAIN}  # one question, typed two ways
+    assert dragons["count"] == sum(q["count"] for q in dragons["questions"]) >= 2 * REPEATS
+
+    # a 👎 from the widget joins the question it answered: it waits in the review queue
+    sender, code = next(iter(answered_in.items()))
+    vote = {"session_id": sender, "message_id": "m1", "rating": "down", "reason": "not_asked",
+            "procedure_code": code, "payload_type": "procedure", "aspect": "documents", "lang": "vi"}  # fmt: skip
+    assert httpx.post(f"{admin_web.url}/api/feedback", json=vote, timeout=10).status_code == 201
+    queue = {q["text"]: q["status"] for q in staff.get("/staff/api/review")}
+    assert queue[BIRTH_QUESTION] == "feedback_down" and queue[DRAGONS] == "no_answer"
     exported = list(csv.reader(io.StringIO(staff.http.get("/staff/api/analytics/summary.csv", params=window).text)))
     as_csv = {(m, k): v for m, k, v in exported[1:]}
     assert as_csv[("turns", "")] == str(shown["turns"])
