@@ -156,12 +156,24 @@ def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time(0), VIETNAM), datetime.combine(end + timedelta(days=1), time(0), VIETNAM)
 
 
-def summary(engine: Engine, start: date, end: date, wards: Optional[List[str]] = None) -> Dict[str, Any]:
-    """The figures behind the dashboard, for [start, end] (Vietnam dates); `wards`: one centre's."""
+def summary(
+    engine: Engine,
+    start: date,
+    end: date,
+    wards: Optional[List[str]] = None,
+    language: Optional[str] = None,
+    channel: Optional[str] = None,
+) -> Dict[str, Any]:
+    """The figures behind the dashboard, for [start, end] (Vietnam dates); `wards`: one centre's;
+    `language`, `channel`: only those turns (None: all)."""
     low, high = day_range(start, end)
     where = [turns.c.at >= low, turns.c.at < high]
     if wards is not None:
         where.append(turns.c.ward.in_(wards))
+    if language is not None:
+        where.append(turns.c.language == language)
+    if channel is not None:
+        where.append(turns.c.channel == channel)
     with engine.connect() as db:
         total = db.execute(select(func.count()).select_from(turns).where(*where)).scalar_one()
         conversations = db.execute(select(func.count(func.distinct(turns.c.conversation))).where(*where)).scalar_one()
@@ -179,6 +191,13 @@ def summary(engine: Engine, start: date, end: date, wards: Optional[List[str]] =
             .where(*where, turns.c.procedure_code != "")
             .group_by(turns.c.procedure_code)
             .order_by(func.count().desc(), turns.c.procedure_code)
+            .limit(20)
+        ).all()
+        aspects = db.execute(
+            select(turns.c.aspect, func.count().label("n"))
+            .where(*where, turns.c.aspect != "")
+            .group_by(turns.c.aspect)
+            .order_by(func.count().desc(), turns.c.aspect)
             .limit(20)
         ).all()
         unanswered = db.execute(
@@ -205,6 +224,7 @@ def summary(engine: Engine, start: date, end: date, wards: Optional[List[str]] =
         "by_language": {str(k or "?"): int(v) for k, v in sorted(by_language.items())},
         "by_channel": {str(k or "?"): int(v) for k, v in sorted(by_channel.items())},
         "top_procedures": [{"code": code, "count": int(n)} for code, n in top],
+        "top_aspects": [{"aspect": aspect, "count": int(n)} for aspect, n in aspects],
         "unanswered": [{"text": text, "count": int(n)} for text, n in unanswered],
         "latency_ms": {"p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95)},
         "per_day": per_day(rows, start, end),

@@ -115,19 +115,23 @@ def test_summary_counts_what_was_recorded_and_csv_matches_json(tmp_path: Path) -
             ("b", [user("nuôi rồng", "ask_procedure", T0 + 20), bot({"type": "no_answer"}, T0 + 20.3)]),
             ("c", [user("nuôi rồng", "ask_procedure", T0 + 30), bot({"type": "no_answer"}, T0 + 30.2)]),
             ("c", [user("thời tiết", "out_of_scope", T0 + 40), bot({"type": "no_answer"}, T0 + 40.1)]),
+            ("d", [user("birth", "ask_procedure", T0 + 50, "zalo", "en"), bot({"type": "no_answer"}, T0 + 50.1)]),
         ],
     )
     engine = store.make_engine(f"sqlite:///{tmp_path / 'a.sqlite'}")
-    figures = store.summary(engine, date(2026, 12, 8), date(2026, 12, 8))
+    assert store.summary(engine, date(2026, 12, 8), date(2026, 12, 8), language="en")["turns"] == 1
+    assert store.summary(engine, date(2026, 12, 8), date(2026, 12, 8), channel="zalo")["by_status"] == {"no_answer": 1}
+    figures = store.summary(engine, date(2026, 12, 8), date(2026, 12, 8), channel="rest")
     assert figures["turns"] == 5 and figures["conversations"] == 3
     assert figures["by_status"] == {"answered": 2, "no_answer": 2, "out_of_scope": 1}
     assert figures["top_procedures"] == [{"code": "1.001193", "count": 2}]
+    assert figures["top_aspects"] == [{"aspect": "documents", "count": 2}]
     assert figures["unanswered"] == [{"text": "nuôi rồng", "count": 2}]
     assert figures["latency_ms"]["p95"] == 300
     ward = store.summary(engine, date(2026, 12, 8), date(2026, 12, 8), wards=["Kinh Bắc"])
     assert ward["turns"] == 2 and ward["conversations"] == 1
     assert store.summary(engine, date(2026, 12, 9), date(2026, 12, 9))["turns"] == 0
-    days = store.summary(engine, date(2026, 12, 7), date(2026, 12, 9))["per_day"]
+    days = store.summary(engine, date(2026, 12, 7), date(2026, 12, 9), language="vi")["per_day"]
     assert days == [
         {"day": "2026-12-07", "turns": 0, "conversations": 0},
         {"day": "2026-12-08", "turns": 5, "conversations": 3},
@@ -135,6 +139,7 @@ def test_summary_counts_what_was_recorded_and_csv_matches_json(tmp_path: Path) -
     ]
     rows = {(m, k): v for m, k, v in csv_rows(figures)}
     assert rows[("turns", "")] == 5 and rows[("by_status", "no_answer")] == 2 and rows[("unanswered", "nuôi rồng")] == 2
+    assert rows[("top_aspects", "documents")] == 2
 
 
 def test_a_store_that_is_down_never_slows_a_turn(tmp_path: Path) -> None:

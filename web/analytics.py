@@ -7,6 +7,7 @@ figures, one row each). Admins see the province; staff see the turns of their ow
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
@@ -31,9 +32,12 @@ from web.volunteer import current_volunteer
 
 logger = logging.getLogger(__name__)
 MAX_DAYS = 366
+LANGUAGES = ("vi", "en")
+CHANNELS = ("socketio", "rest", "zalo")  # the channels' names (bot/channels/*.py `name()`)
+WIDGET_CHANNEL = "socketio"  # where the widget's 👍/👎 come from
 # what the open-data export keeps of the summary: aggregates, never a question's text
 OPEN_DATA = ("from", "to", "turns", "conversations", "contained", "by_status", "by_language", "by_channel",
-             "top_procedures", "latency_ms", "per_day", "feedback", "handoff")  # fmt: skip
+             "top_procedures", "top_aspects", "latency_ms", "per_day", "feedback", "handoff")  # fmt: skip
 # why a question waits for review, as the review page names it
 REVIEW_REASONS = {
     "no_answer": "Chưa trả lời được",
@@ -59,26 +63,48 @@ def period(request: Request) -> tuple[date, date]:
     return start, end
 
 
-def wards_of(request: Request, account: Volunteer) -> list[str] | None:
-    """The ward names whose turns this account may see; None: every turn (an admin)."""
-    if account.role == "admin":
+def centre_of(request: Request, account: Volunteer) -> str | None:
+    """The centre whose figures are shown: a staff member's own; for an admin the `centre`
+    parameter (a key of /staff/api/centres), or None for the whole province."""
+    if account.role != "admin":
+        return account.centre
+    chosen = request.query_params.get("centre") or None
+    if chosen is not None and request.app.state.handoff.centres.get(chosen) is None:
+        raise ApiError(400, "Không có trung tâm này.")
+    return chosen
+
+
+def wards_of(request: Request, centre: str | None) -> list[str] | None:
+    """The ward names of the centre's turns; None: every turn."""
+    if centre is None:
         return None
-    if account.centre == PROVINCE:
-        return [""]
-    ward = request.app.state.handoff.centres.localities.ward(account.centre)
+    if centre == PROVINCE:
+        return [""]  # the province centre serves the turns whose ward is not known
+    ward = request.app.state.handoff.centres.localities.ward(centre)
     return [ward.name, ward.full_name] if ward else []
+
+
+def narrowing(request: Request) -> dict[str, str | None]:
+    """The language and channel filters (None: all)."""
+    chosen = {name: request.query_params.get(name) or None for name in ("language", "channel")}
+    if chosen["language"] not in (None, *LANGUAGES) or chosen["channel"] not in (None, *CHANNELS):
+        raise ApiError(400, f"Ngôn ngữ là {', '.join(LANGUAGES)}; kênh là {', '.join(CHANNELS)}.")
+    return chosen
 
 
 async def _summary(request: Request, account: Volunteer) -> dict[str, Any]:
     start, end = period(request)
     engine = request.app.state.analytics
-    figures = await run_in_threadpool(analytics.summary, engine, start, end, wards_of(request, account))
-    centre = None if account.role == "admin" else account.centre
+    centre = centre_of(request, account)
+    only = narrowing(request)
+    figures = await run_in_threadpool(
+        functools.partial(analytics.summary, engine, start, end, wards_of(request, centre), **only)
+    )
     handoff_engine = request.app.state.handoff.store.engine
     figures["handoff"] = await run_in_threadpool(handoff_stats, handoff_engine, start, end, centre)
     asked = [(item["text"], item["count"]) for item in figures["unanswered"]]
     figures["unanswered_groups"] = [g.as_dict() for g in await run_in_threadpool(grouped, request, asked)]
-    votes = await run_in_threadpool(feedback_counts, request, start, end)
+    votes = await run_in_threadpool(feedback_counts, request, start, end, only["language"], only["channel"])
     figures["feedback"] = with_channel_votes(votes, figures["by_status"])
     await audit(request, account, "analytics")
     return figures
@@ -94,13 +120,19 @@ def grouped(request: Request, asked: list[tuple[str, int]]) -> list[similar.Grou
         return similar.group_similar(asked, None)
 
 
-def feedback_counts(request: Request, start: date, end: date) -> dict[str, Any]:
-    """👍/👎 on answers in the period, and the reasons given with 👎 (the widget's, province-wide)."""
+def feedback_counts(
+    request: Request, start: date, end: date, language: str | None = None, channel: str | None = None
+) -> dict[str, Any]:
+    """👍/👎 on answers in the period, and the reasons given with 👎 (the widget's, province-wide:
+    a vote knows its language, and that it came from the widget, not its ward)."""
     low, high = analytics.day_range(start, end)
+    where = [Feedback.created_at >= low, Feedback.created_at < high]
+    if language is not None:
+        where.append(Feedback.lang == language)
+    if channel not in (None, WIDGET_CHANNEL):
+        return {"up": 0, "down": 0, "reasons": {}}
     with request.app.state.db() as db:
-        rows = db.execute(
-            select(Feedback.rating, Feedback.reason).where(Feedback.created_at >= low, Feedback.created_at < high)
-        ).all()
+        rows = db.execute(select(Feedback.rating, Feedback.reason).where(*where)).all()
     reasons: dict[str, int] = {}
     for rating, reason in rows:
         if rating == "down" and reason:
@@ -114,11 +146,10 @@ def feedback_counts(request: Request, start: date, end: date) -> dict[str, Any]:
 
 def with_channel_votes(feedback: dict[str, Any], by_status: dict[str, int]) -> dict[str, Any]:
     """The widget's votes plus those typed on Zalo (turns whose status is a vote)."""
-    return {
-        **feedback,
-        "up": feedback["up"] + by_status.get("feedback_up", 0),
-        "down": feedback["down"] + by_status.get("feedback_down", 0),
-    }
+    up, down = feedback["up"] + by_status.get("feedback_up", 0), feedback["down"] + by_status.get("feedback_down", 0)
+    answered = by_status.get("answered", 0)
+    # votes per answer given: how often citizens say whether an answer helped
+    return {**feedback, "up": up, "down": down, "rate": round((up + down) / answered, 3) if answered else None}
 
 
 @api
@@ -170,6 +201,7 @@ def csv_rows(figures: dict[str, Any]) -> list[tuple[str, str, Any]]:
     for name in ("by_status", "by_language", "by_channel"):
         rows += [(name, key, value) for key, value in figures[name].items()]
     rows += [("top_procedures", item["code"], item["count"]) for item in figures["top_procedures"]]
+    rows += [("top_aspects", item["aspect"], item["count"]) for item in figures.get("top_aspects", [])]
     rows += [("unanswered", item["text"], item["count"]) for item in figures.get("unanswered", [])]
     rows += [("unanswered_group", group["text"], group["count"]) for group in figures.get("unanswered_groups", [])]
     rows += [("latency_ms", key, value) for key, value in figures["latency_ms"].items()]

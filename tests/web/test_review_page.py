@@ -144,3 +144,21 @@ def test_the_open_data_export_has_the_figures_and_no_question(review_web: tuple[
     assert rows[("turns", "")] == str(summary["turns"])
     for question in (UNANSWERED, ELSEWHERE, VOTED):
         assert question not in exported.text and question not in json.dumps(published, ensure_ascii=False)
+
+
+def test_the_summary_narrows_to_a_language_a_channel_or_a_centre(review_web: tuple[WebApp, str]) -> None:
+    web, _ = review_web
+    staff = StaffClient(web.url)
+    staff.login(ADMIN, PASSWORD)
+    today = date.today()
+    window = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
+    everything = staff.get("/staff/api/analytics/summary", **window)
+    assert staff.get("/staff/api/analytics/summary", **window, language="vi")["turns"] == everything["turns"] >= 4
+    assert staff.get("/staff/api/analytics/summary", **window, language="en")["turns"] == 0
+    assert staff.get("/staff/api/analytics/summary", **window, channel="rest")["turns"] == everything["turns"]
+    assert staff.get("/staff/api/analytics/summary", **window, channel="zalo")["turns"] == 0
+    centre = staff.get("/staff/api/centres")[1]["key"]  # a ward's centre: none of these turns named a ward
+    assert staff.get("/staff/api/analytics/summary", **window, centre=centre)["turns"] == 0
+    for wrong in ({"language": "fr"}, {"channel": "fax"}, {"centre": "Phường Không Có"}):
+        answer = staff.http.get("/staff/api/analytics/summary", params={**window, **wrong})
+        assert answer.status_code == 400 and "error" in answer.json()

@@ -15,6 +15,9 @@
     citizen_left: "Người dân rời đi", other: "Khác" };
   var REASONS = { wrong: "Thông tin sai", outdated: "Thông tin đã cũ", unclear: "Khó hiểu",
     not_asked: "Không đúng điều tôi hỏi", other: "Lý do khác" };
+  var ASPECTS = { overview: "Tổng quan", documents: "Giấy tờ cần chuẩn bị", fees: "Lệ phí",
+    processing_time: "Thời hạn giải quyết", where: "Nơi nộp", online: "Nộp trực tuyến", steps: "Các bước",
+    conditions: "Điều kiện", result: "Kết quả" };  // knowledge/aspects.py Aspect
   var chart = null;
 
   function $(id) { return document.getElementById(id); }
@@ -57,6 +60,7 @@
     fill("days", data.per_day.map(function (d) { return [d.day, d.turns, d.conversations]; }));
     fill("by-status", Object.keys(data.by_status).map(function (k) { return [STATUS[k] || k, data.by_status[k]]; }));
     fill("top", data.top_procedures.map(function (p) { return [p.code, p.count]; }));
+    fill("aspects", data.top_aspects.map(function (a) { return [ASPECTS[a.aspect] || a.aspect, a.count]; }));
     fill("unanswered", data.unanswered_groups.map(function (g) {
       var others = g.questions.slice(1).map(function (q) { return q.text + " (" + q.count + ")"; });
       return [g.text, g.count, others.join(" · ")];
@@ -73,15 +77,17 @@
     Object.keys(h.closing_codes).forEach(function (k) { rows.push(["Kết thúc: " + (CLOSING[k] || k), h.closing_codes[k]]); });
     Object.keys(h.ratings).forEach(function (k) { rows.push(["Chấm " + k + "/5", h.ratings[k]]); });
     fill("handoff", rows);
-    var f = data.feedback, votes = [["👍 Hữu ích", f.up], ["👎 Chưa hữu ích", f.down]];
+    var f = data.feedback, votes = [["👍 Hữu ích", f.up], ["👎 Chưa hữu ích", f.down],
+      ["Tỉ lệ câu trả lời được đánh giá", f.rate === null ? null : Math.round(f.rate * 1000) / 10 + " %"]];
     Object.keys(f.reasons).forEach(function (k) { votes.push(["👎 lý do: " + (REASONS[k] || k), f.reasons[k]]); });
     fill("feedback", votes);
     draw(data.per_day);
   }
 
   function load() {
-    var from = $("from").value, to = $("to").value;
-    var query = "?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to);
+    var query = "?" + ["from", "to", "centre", "language", "channel"].filter(function (name) {
+      return $(name) && $(name).value;
+    }).map(function (name) { return name + "=" + encodeURIComponent($(name).value); }).join("&");
     $("csv").href = "/staff/api/analytics/summary.csv" + query;
     if ($("open-json")) {
       $("open-json").href = "/staff/api/analytics/open-data.json" + query;
@@ -98,8 +104,22 @@
       .catch(function () { say("Mất kết nối tới máy chủ."); });
   }
 
+  function centres() {
+    if (!$("centre")) return;
+    fetch("/staff/api/centres", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (list) {
+        list.forEach(function (c) {
+          var option = document.createElement("option");
+          option.value = c.key;
+          option.textContent = c.name;
+          $("centre").appendChild(option);
+        });
+      }).catch(function () { /* the province's figures still show */ });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     $("period").addEventListener("submit", function (e) { e.preventDefault(); load(); });
+    centres();
     load();
   });
 })();
