@@ -1,22 +1,13 @@
 """Import, lookup and throttle against SQLite and a real PostgreSQL server.
 
-The PostgreSQL half starts its own throwaway server: initdb + pg_ctl (PostgreSQL 15
-preferred, found under /usr/lib/postgresql/*/bin or on PATH) in a temp dir, on a free
-localhost port, stopped at the end. initdb refuses to run as root, so as root the server
-runs as the existing ``postgres`` system user or, if there is none, a system user
-``dossiers-pg`` created with useradd. Without the binaries that half is skipped.
+The PostgreSQL half starts its own throwaway server (tests/postgres.py), stopped at the end.
+Without the binaries that half is skipped.
 """
 
 from __future__ import annotations
 
 import heapq
 import json
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -32,6 +23,7 @@ from dossiers.importer import import_file, store_rows
 from dossiers.model import Dossier, ImportRow, Locked, NotFound
 from dossiers.sql_backend import SqlBackend
 from dossiers.throttle import ThrottleRules, failures_per_day
+from tests import postgres
 
 START = datetime(2025, 9, 16, 8, 0, tzinfo=UTC)
 
@@ -52,59 +44,17 @@ class FakeClock:
 # ---------------------------------------------------------------- PostgreSQL server
 
 
-def _pg_bindir() -> Path | None:
-    candidates = [Path("/usr/lib/postgresql/15/bin")]
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    if found := shutil.which("initdb"):
-        candidates.append(Path(found).resolve().parent)
-    return next((c for c in candidates if (c / "initdb").is_file() and (c / "pg_ctl").is_file()), None)
-
-
-def _server_user() -> dict[str, Any]:
-    """subprocess kwargs to run as a non-root user when we are root."""
-    if os.geteuid() != 0:
-        return {}
-    try:
-        entry = pwd.getpwnam("postgres")
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "dossiers-pg"],
-            check=True,
-        )
-        entry = pwd.getpwnam("dossiers-pg")
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    bindir = _pg_bindir()
-    if bindir is None:
+    binaries = postgres.bindir()
+    if binaries is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql-15")
-    as_user = _server_user()
-    home = Path(tempfile.mkdtemp(prefix="dossiers-pg-"))
-    if as_user:
-        os.chown(home, as_user["user"], as_user["group"])
-    data, port = home / "data", _free_port()
-    run = {"check": True, "cwd": home, "capture_output": True, **as_user}
-    subprocess.run(
-        [bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"],
-        **run,
-    )
-    options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [bindir / "pg_ctl", "-D", data, "-l", home / "server.log", "-w", "-t", "60", "-o", options, "start"], **run
-    )
+    server = postgres.PostgresServer(binaries)
+    server.start()
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield server.url
     finally:
-        subprocess.run([bindir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], **{**run, "check": False})
-        shutil.rmtree(home, ignore_errors=True)
+        server.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
