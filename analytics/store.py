@@ -13,7 +13,7 @@ import json
 import logging
 import queue
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import asdict
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -44,7 +44,9 @@ turn_log = logging.getLogger("assistant.turn")  # one JSON line per turn: the st
 LOGGED = ("channel", "language", "intent", "status", "procedure_code", "aspect", "latency_ms", "conversation")
 QUEUE_SIZE = 10_000  # turns waiting to be written; beyond, new ones are dropped (and counted)
 BATCH = 200
+WRITE_PAUSE_SECONDS = 1.0  # the writer gathers what a second brings before it writes
 WARDS_KEPT = 50_000  # conversations whose ward is remembered between turns
+UNANSWERED = ("no_answer", "clarified")  # the dashboard's "not answered or asked back" turns
 
 metadata = MetaData()
 turns = Table(
@@ -79,8 +81,8 @@ def make_engine(url: str) -> Engine:
 class TurnRecorder:
     """Turns from each tracker save, written in the background."""
 
-    def __init__(self, url: str, key: str) -> None:
-        self.url, self.key = url, key
+    def __init__(self, url: str, key: str, pause: float = WRITE_PAUSE_SECONDS) -> None:
+        self.url, self.key, self.pause = url, key, pause
         self.queue: queue.Queue[TurnRecord] = queue.Queue(QUEUE_SIZE)
         self.dropped = 0
         self._wards: OrderedDict[str, str] = OrderedDict()
@@ -120,6 +122,9 @@ class TurnRecorder:
         engine: Optional[Engine] = None
         while True:
             batch = [self.queue.get()]
+            # Writing holds the interpreter lock for a few ms, and a turn under way waits for it:
+            # once a second for many turns instead of once per turn (bench/bench_analytics.py).
+            threading.Event().wait(self.pause)
             while len(batch) < BATCH:
                 try:
                     batch.append(self.queue.get_nowait())
@@ -202,12 +207,14 @@ def summary(
         ).all()
         unanswered = db.execute(
             select(turns.c.text, func.count().label("n"))
-            .where(*where, turns.c.status.in_(("no_answer", "clarified")), turns.c.text != "")
+            .where(*where, turns.c.status.in_(UNANSWERED), turns.c.text != "")
             .group_by(turns.c.text)
             .order_by(func.count().desc(), turns.c.text)
             .limit(50)
         ).all()
-        rows = db.execute(select(turns.c.at, turns.c.conversation, turns.c.latency_ms).where(*where)).all()
+        rows = db.execute(
+            select(turns.c.at, turns.c.conversation, turns.c.latency_ms, turns.c.status).where(*where)
+        ).all()
         latencies = sorted(r.latency_ms for r in rows)
         handed = db.execute(
             select(func.count(func.distinct(turns.c.conversation))).where(
@@ -232,16 +239,25 @@ def summary(
 
 
 def per_day(rows: Sequence[Any], start: date, end: date) -> List[Dict[str, Any]]:
-    """Turns and conversations on each Vietnam day of the range, days without any included."""
-    turns_on: Dict[date, int] = {}
+    """Turns, conversations, answered and unanswered turns on each Vietnam day of the range, days
+    without any included."""
+    counts: Dict[date, Counter[str]] = {}
     talks_on: Dict[date, Set[str]] = {}
     for row in rows:
         day = _aware(row.at).astimezone(VIETNAM).date()
-        turns_on[day] = turns_on.get(day, 0) + 1
+        kind = "answered" if row.status == "answered" else "unanswered" if row.status in UNANSWERED else "other"
+        counts.setdefault(day, Counter()).update(("turns", kind))
         talks_on.setdefault(day, set()).add(row.conversation)
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     return [
-        {"day": d.isoformat(), "turns": turns_on.get(d, 0), "conversations": len(talks_on.get(d, ()))} for d in days
+        {
+            "day": d.isoformat(),
+            "turns": counts.get(d, Counter())["turns"],
+            "conversations": len(talks_on.get(d, ())),
+            "answered": counts.get(d, Counter())["answered"],
+            "unanswered": counts.get(d, Counter())["unanswered"],
+        }
+        for d in days
     ]
 
 

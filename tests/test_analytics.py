@@ -133,9 +133,9 @@ def test_summary_counts_what_was_recorded_and_csv_matches_json(tmp_path: Path) -
     assert store.summary(engine, date(2026, 12, 9), date(2026, 12, 9))["turns"] == 0
     days = store.summary(engine, date(2026, 12, 7), date(2026, 12, 9), language="vi")["per_day"]
     assert days == [
-        {"day": "2026-12-07", "turns": 0, "conversations": 0},
-        {"day": "2026-12-08", "turns": 5, "conversations": 3},
-        {"day": "2026-12-09", "turns": 0, "conversations": 0},
+        {"day": "2026-12-07", "turns": 0, "conversations": 0, "answered": 0, "unanswered": 0},
+        {"day": "2026-12-08", "turns": 5, "conversations": 3, "answered": 2, "unanswered": 2},
+        {"day": "2026-12-09", "turns": 0, "conversations": 0, "answered": 0, "unanswered": 0},
     ]
     rows = {(m, k): v for m, k, v in csv_rows(figures)}
     assert rows[("turns", "")] == 5 and rows[("by_status", "no_answer")] == 2 and rows[("unanswered", "nuôi rồng")] == 2

@@ -232,7 +232,7 @@ async def review_queue(request: Request, account: Volunteer) -> list[dict[str, A
     return [{"text": p.text, "count": p.count, "status": p.status} for p in queue]
 
 
-def down_votes(request: Request, limit: int = 2000) -> list[review.Vote]:
+def down_votes(request: Request, limit: int = 500) -> list[review.Vote]:
     """The latest 👎 of the widget that can be joined to a turn."""
     with request.app.state.db() as db:
         rows = db.execute(

@@ -160,6 +160,11 @@ def test_the_dashboard_renders_its_chart_and_tables(
         page.goto(admin_web.url + "/staff/analytics")
         expect(page.locator("#totals tbody tr").first).to_contain_text("Lượt hỏi")
         expect(page.locator("#days-chart canvas")).to_have_count(1)  # uPlot drew the turns per day
+        expect(page.locator("#outcome-chart canvas")).to_have_count(1)  # and the answered / unanswered ones
+        today_row = page.locator("#outcome tbody tr", has_text=date.today().isoformat())
+        shown = default_summary(admin_web)["per_day"][-1]
+        expect(today_row.locator("td").nth(0)).to_have_text(str(shown["answered"]))
+        expect(today_row.locator("td").nth(1)).to_have_text(str(shown["unanswered"]))
         expect(page.locator("#by-status tbody")).to_contain_text("Đã trả lời")
         turns = int(page.locator("#totals tbody tr").first.locator("td").inner_text())
         assert turns == default_summary(admin_web)["turns"]

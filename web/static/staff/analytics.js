@@ -18,7 +18,7 @@
   var ASPECTS = { overview: "Tổng quan", documents: "Giấy tờ cần chuẩn bị", fees: "Lệ phí",
     processing_time: "Thời hạn giải quyết", where: "Nơi nộp", online: "Nộp trực tuyến", steps: "Các bước",
     conditions: "Điều kiện", result: "Kết quả" };  // knowledge/aspects.py Aspect
-  var chart = null;
+  var charts = {};
 
   function $(id) { return document.getElementById(id); }
   function say(text) { $("analytics-status").textContent = text; }
@@ -39,16 +39,17 @@
     if (!rows.length) fill(id, [["Chưa có số liệu", ""]]);
   }
 
-  function draw(days) {
-    var box = $("days-chart");
-    if (chart) { chart.destroy(); chart = null; }
+  // one uPlot line chart of per-day figures: `lines` are [label, colour, field of a day]
+  function draw(name, days, lines) {
+    var box = $(name + "-chart");
+    if (charts[name]) { charts[name].destroy(); charts[name] = null; }
     if (!window.uPlot || !days.length) return;
     var xs = days.map(function (d) { return Date.parse(d.day + "T00:00:00+07:00") / 1000; });
-    chart = new window.uPlot({
-      width: Math.min(box.clientWidth || 600, 900), height: 220,
-      series: [{}, { label: "Lượt hỏi", stroke: "#0b5cad", width: 2 }, { label: "Cuộc trò chuyện", stroke: "#a14c00", width: 2 }],
-      axes: [{}, { label: "" }]
-    }, [xs, days.map(function (d) { return d.turns; }), days.map(function (d) { return d.conversations; })], box);
+    var series = [{}].concat(lines.map(function (l) { return { label: l[0], stroke: l[1], width: 2 }; }));
+    var data = [xs].concat(lines.map(function (l) { return days.map(function (d) { return d[l[2]]; }); }));
+    charts[name] = new window.uPlot({
+      width: Math.min(box.clientWidth || 600, 900), height: 220, series: series, axes: [{}, { label: "" }]
+    }, data, box);
   }
 
   function show(data) {
@@ -81,7 +82,9 @@
       ["Tỉ lệ câu trả lời được đánh giá", f.rate === null ? null : Math.round(f.rate * 1000) / 10 + " %"]];
     Object.keys(f.reasons).forEach(function (k) { votes.push(["👎 lý do: " + (REASONS[k] || k), f.reasons[k]]); });
     fill("feedback", votes);
-    draw(data.per_day);
+    draw("days", data.per_day, [["Lượt hỏi", "#0b5cad", "turns"], ["Cuộc trò chuyện", "#a14c00", "conversations"]]);
+    fill("outcome", data.per_day.map(function (d) { return [d.day, d.answered, d.unanswered]; }));
+    draw("outcome", data.per_day, [["Trả lời được", "#1a7f37", "answered"], ["Chưa trả lời được hoặc hỏi lại", "#b3261e", "unanswered"]]);
   }
 
   function load() {
