@@ -68,10 +68,12 @@ class Vote:
     procedure_code: str
 
 
-def pending(engine: Engine, limit: int = 50, down_votes: Sequence[Vote] = ()) -> List[Pending]:
+def pending(
+    engine: Engine, limit: int = 50, down_votes: Sequence[Vote] = (), reason: Optional[str] = None
+) -> List[Pending]:
     """Questions to review, most frequent first, without a label that stands: those the assistant
     could not answer or asked back about, those answered with a 👎, and those after which the
-    citizen asked for a person."""
+    citizen asked for a person; `reason`: only those here for it (a status, FEEDBACK_DOWN, HANDOFF)."""
     metadata.create_all(engine)
     labelled = select(labels.c.text).where(labels.c.undone.is_(False))
     with engine.connect() as db:
@@ -89,7 +91,8 @@ def pending(engine: Engine, limit: int = 50, down_votes: Sequence[Vote] = ()) ->
     for text, status, count in found:
         seen = merged.get(text)
         merged[text] = Pending(text, (seen.count if seen else 0) + count, seen.status if seen else status)
-    return sorted(merged.values(), key=lambda p: (-p.count, p.text))[:limit]
+    kept = [p for p in merged.values() if reason is None or p.status == reason]
+    return sorted(kept, key=lambda p: (-p.count, p.text))[:limit]
 
 
 def voted_down(db: Connection, votes: Sequence[Vote]) -> List[str]:

@@ -11,6 +11,8 @@ where restoring the accents guesses wrong (words the catalog never uses).
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -21,6 +23,34 @@ from knowledge.text import fold
 SAME_QUESTION = 0.95
 WORD = re.compile(r"\w+")
 Embed = Callable[[List[str]], np.ndarray]  # questions -> unit vectors, one row each
+
+
+class RememberedVectors:
+    """The vectors of questions already seen, by text: the dashboard groups nearly the same
+    questions on every load, and embedding fifty of them costs seconds on a busy machine."""
+
+    def __init__(self, size: int = 5_000) -> None:
+        self.size = size
+        self._vectors: OrderedDict[Tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, version: str, embed: Embed) -> Embed:
+        """`embed` remembering its vectors under `version` (the index build: a new one, new vectors)."""
+
+        def remembered(texts: List[str]) -> np.ndarray:
+            with self._lock:
+                known = {t: v for t in texts if (v := self._vectors.get((version, t))) is not None}
+            missing = [t for t in dict.fromkeys(texts) if t not in known]
+            if missing:
+                known.update(zip(missing, embed(missing)))
+                with self._lock:
+                    for text in missing:
+                        self._vectors[(version, text)] = known[text]
+                    while len(self._vectors) > self.size:
+                        self._vectors.popitem(last=False)
+            return np.stack([known[t] for t in texts])
+
+        return remembered
 
 
 @dataclass

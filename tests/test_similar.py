@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analytics.similar import SAME_QUESTION, Group, group_similar
+from analytics.similar import SAME_QUESTION, Group, RememberedVectors, group_similar
 from knowledge.search.knowledge_base import KnowledgeBase
 
 INDEX = Path(__file__).resolve().parents[1] / "var" / "index"
@@ -30,6 +30,21 @@ def test_close_questions_join_the_most_asked_wording_and_far_ones_stay_apart() -
 
 def test_without_vectors_every_question_is_its_own_group() -> None:
     assert group_similar([("x", 1), ("y", 5)], None) == [Group("y", 5, [("y", 5)]), Group("x", 1, [("x", 1)])]
+
+
+def test_remembered_vectors_embed_each_text_once_per_index_build() -> None:
+    asked: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        asked.append(texts)
+        return np.stack([unit(len(t), 1.0, 0.0) for t in texts])
+
+    remembered = RememberedVectors(size=3)
+    first = remembered.embed("build-1", embed)(["a", "bb", "a"])
+    again = remembered.embed("build-1", embed)(["bb", "ccc"])
+    remembered.embed("build-2", embed)(["a"])  # a new index: its own vectors
+    assert asked == [["a", "bb"], ["ccc"], ["a"]]
+    assert np.allclose(first[0], first[2]) and np.allclose(first[1], again[0])
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,7 @@ REVIEW_REASONS = {
     review.HANDOFF: "Người dân xin gặp cán bộ sau câu này",
 }
 DEFAULT_DAYS = 30
+REMEMBERED = similar.RememberedVectors()  # one per process, shared by every dashboard load
 
 
 def period(request: Request) -> tuple[date, date]:
@@ -113,8 +114,11 @@ async def _summary(request: Request, account: Volunteer) -> dict[str, Any]:
 def grouped(request: Request, asked: list[tuple[str, int]]) -> list[similar.Group]:
     """The unanswered questions grouped by meaning; one group each while the index is not loaded."""
     knowledge = request.app.state.catalog.knowledge()
+    embed = None
+    if knowledge is not None:
+        embed = REMEMBERED.embed(str(knowledge.manifest.get("build_id")), knowledge.question_vectors)
     try:
-        return similar.group_similar(asked, knowledge.question_vectors if knowledge is not None else None)
+        return similar.group_similar(asked, embed)
     except Exception as error:  # noqa: BLE001 - the figures matter more than their grouping
         logger.warning("analytics.grouping_failed: %s", type(error).__name__)
         return similar.group_similar(asked, None)
@@ -227,8 +231,11 @@ def _admin(account: Volunteer) -> None:
 @api
 async def review_queue(request: Request, account: Volunteer) -> list[dict[str, Any]]:
     _admin(account)
+    reason = request.query_params.get("reason") or None
+    if reason is not None and reason not in REVIEW_REASONS:
+        raise ApiError(400, f"Lý do là một trong: {', '.join(REVIEW_REASONS)}.")
     votes = await run_in_threadpool(down_votes, request)
-    queue = await run_in_threadpool(review.pending, request.app.state.analytics, 50, votes)
+    queue = await run_in_threadpool(review.pending, request.app.state.analytics, 50, votes, reason)
     return [{"text": p.text, "count": p.count, "status": p.status} for p in queue]
 
 
