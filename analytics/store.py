@@ -34,7 +34,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from analytics.turns import TurnRecord, turns_from_events
 from bot import sqlite
@@ -191,27 +191,9 @@ def summary(
         by_channel: Dict[str, int] = dict(
             db.execute(select(turns.c.channel, func.count()).where(*where).group_by(turns.c.channel)).all()
         )
-        top = db.execute(
-            select(turns.c.procedure_code, func.count().label("n"))
-            .where(*where, turns.c.procedure_code != "")
-            .group_by(turns.c.procedure_code)
-            .order_by(func.count().desc(), turns.c.procedure_code)
-            .limit(20)
-        ).all()
-        aspects = db.execute(
-            select(turns.c.aspect, func.count().label("n"))
-            .where(*where, turns.c.aspect != "")
-            .group_by(turns.c.aspect)
-            .order_by(func.count().desc(), turns.c.aspect)
-            .limit(20)
-        ).all()
-        unanswered = db.execute(
-            select(turns.c.text, func.count().label("n"))
-            .where(*where, turns.c.status.in_(UNANSWERED), turns.c.text != "")
-            .group_by(turns.c.text)
-            .order_by(func.count().desc(), turns.c.text)
-            .limit(50)
-        ).all()
+        top = _most_common(db, turns.c.procedure_code, where, 20)
+        aspects = _most_common(db, turns.c.aspect, where, 20)
+        unanswered = _most_common(db, turns.c.text, [*where, turns.c.status.in_(UNANSWERED)], 50)
         rows = db.execute(
             select(turns.c.at, turns.c.conversation, turns.c.latency_ms, turns.c.status).where(*where)
         ).all()
@@ -236,6 +218,19 @@ def summary(
         "latency_ms": {"p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95)},
         "per_day": per_day(rows, start, end),
     }
+
+
+def _most_common(db: Connection, column: Any, where: Sequence[Any], limit: int) -> List[Any]:
+    """(value, count) of the column's most common non-empty values, ties in value order."""
+    return list(
+        db.execute(
+            select(column, func.count().label("n"))
+            .where(*where, column != "")
+            .group_by(column)
+            .order_by(func.count().desc(), column)
+            .limit(limit)
+        ).all()
+    )
 
 
 def per_day(rows: Sequence[Any], start: date, end: date) -> List[Dict[str, Any]]:

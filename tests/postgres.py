@@ -5,12 +5,14 @@ a system user ``dossiers-pg`` created with useradd."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +77,14 @@ class PostgresServer:
 
     def _run(self, *args: Any, check: bool = True) -> None:
         subprocess.run(list(args), check=check, cwd=self.home, capture_output=True, **self._as_user)
+
+
+@contextlib.contextmanager
+def running(binaries: Path) -> Iterator[PostgresServer]:
+    """A started server, removed with its data at the end."""
+    server = PostgresServer(binaries)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()

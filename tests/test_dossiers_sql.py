@@ -49,12 +49,8 @@ def pg_url() -> Iterator[str]:
     binaries = postgres.bindir()
     if binaries is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql-15")
-    server = postgres.PostgresServer(binaries)
-    server.start()
-    try:
+    with postgres.running(binaries) as server:
         yield server.url
-    finally:
-        server.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

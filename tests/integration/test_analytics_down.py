@@ -29,12 +29,8 @@ def server() -> Iterator[postgres.PostgresServer]:
     binaries = postgres.bindir()
     if binaries is None:
         pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql-15")
-    running = postgres.PostgresServer(binaries)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.remove()
+    with postgres.running(binaries) as started:
+        yield started
 
 
 def timed_round(stack: Stack) -> list[float]:

@@ -217,3 +217,14 @@ def wait_for(predicate: Any, timeout: float = 15.0, interval: float = 0.2) -> An
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def sign_in_staff(page: Any, web_url: str, name: str, password: str) -> None:
+    """Sign in on /staff through its form, as staff do, and wait for the console."""
+    from playwright.sync_api import expect
+
+    page.goto(web_url + "/staff")
+    page.get_by_label("Tên đăng nhập").fill(name)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", name="Bàn trực trò chuyện")).to_be_visible()

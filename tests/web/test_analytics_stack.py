@@ -24,7 +24,7 @@ from analytics.turns import ANSWER_STATUS
 from tests.conftest import identity_digits
 from tests.integration.stack import Stack, payloads
 from tests.integration.staff_client import StaffClient
-from tests.web.conftest import WebApp, new_page, start_web, stop_process_group
+from tests.web.conftest import WebApp, new_page, sign_in_staff, start_web, stop_process_group
 from tests.web.test_pages import axe_violations
 
 pytestmark = pytest.mark.integration
@@ -153,11 +153,7 @@ def test_the_dashboard_renders_its_chart_and_tables(
     probe = new_page(browser, bypass_csp=False)
     page = probe.page
     try:
-        page.goto(admin_web.url + "/staff")
-        page.get_by_label("Tên đăng nhập").fill(ADMIN)
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        expect(page.get_by_role("heading", name="Bàn trực trò chuyện")).to_be_visible()
+        sign_in_staff(page, admin_web.url, ADMIN, PASSWORD)
         page.goto(admin_web.url + "/staff/analytics")
         # a first load embeds the unanswered questions to group them: seconds on a busy machine
         expect(page.locator("#totals tbody tr").first).to_contain_text("Lượt hỏi", timeout=15_000)
@@ -176,11 +172,7 @@ def test_the_dashboard_renders_its_chart_and_tables(
         page.context.close()
     scan = new_page(browser, bypass_csp=True)  # only to inject axe-core
     try:
-        scan.page.goto(admin_web.url + "/staff")
-        scan.page.get_by_label("Tên đăng nhập").fill(ADMIN)
-        scan.page.get_by_label("Mật khẩu").fill(PASSWORD)
-        scan.page.get_by_role("button", name="Đăng nhập").click()
-        expect(scan.page.get_by_role("heading", name="Bàn trực trò chuyện")).to_be_visible()
+        sign_in_staff(scan.page, admin_web.url, ADMIN, PASSWORD)
         scan.page.goto(admin_web.url + "/staff/analytics")
         expect(scan.page.locator("#days-chart canvas")).to_have_count(1)
         assert axe_violations(scan.page, axe_source) == []

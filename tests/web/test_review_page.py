@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from analytics import review, store
 from tests.integration.staff_client import StaffClient
 from tests.test_analytics import answered, bot, user
-from tests.web.conftest import FakeRasa, WebApp, new_page, start_web, stop_process_group
+from tests.web.conftest import FakeRasa, WebApp, new_page, sign_in_staff, start_web, stop_process_group
 from tests.web.test_pages import axe_violations
 
 ADMIN, PASSWORD = "qt.duyet", "mat-khau-quan-tri-2"
@@ -74,11 +74,7 @@ def test_an_admin_labels_undoes_and_skips_in_the_browser(
     probe = new_page(browser, bypass_csp=False)
     page = probe.page
     try:
-        page.goto(web.url + "/staff")
-        page.get_by_label("Tên đăng nhập").fill(ADMIN)
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        expect(page.get_by_role("heading", name="Bàn trực trò chuyện")).to_be_visible()
+        sign_in_staff(page, web.url, ADMIN, PASSWORD)
         page.goto(web.url + "/staff/review")
         unanswered = page.locator(".review-item", has_text=UNANSWERED)
         expect(unanswered).to_contain_text("2 lượt · Chưa trả lời được")
@@ -112,11 +108,7 @@ def test_an_admin_labels_undoes_and_skips_in_the_browser(
 
     scan = new_page(browser, bypass_csp=True)  # only to inject axe-core
     try:
-        scan.page.goto(web.url + "/staff")
-        scan.page.get_by_label("Tên đăng nhập").fill(ADMIN)
-        scan.page.get_by_label("Mật khẩu").fill(PASSWORD)
-        scan.page.get_by_role("button", name="Đăng nhập").click()
-        expect(scan.page.get_by_role("heading", name="Bàn trực trò chuyện")).to_be_visible()
+        sign_in_staff(scan.page, web.url, ADMIN, PASSWORD)
         scan.page.goto(web.url + "/staff/review")
         expect(scan.page.locator(".review-item").first).to_be_visible()
         assert axe_violations(scan.page, axe_source) == []
@@ -129,12 +121,16 @@ def test_staff_who_are_not_admins_are_sent_back_to_their_console(review_web: tup
     assert httpx.get(f"{web.url}/staff/review", timeout=10, follow_redirects=False).headers["location"] == "/staff"
 
 
-def test_the_open_data_export_has_the_figures_and_no_question(review_web: tuple[WebApp, str]) -> None:
-    web, _ = review_web
+def admin_and_window(web: WebApp) -> tuple[StaffClient, dict[str, str]]:
+    """A signed-in admin, and a date range holding the recorded turns."""
     staff = StaffClient(web.url)
     staff.login(ADMIN, PASSWORD)
     today = date.today()
-    window = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
+    return staff, {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
+
+
+def test_the_open_data_export_has_the_figures_and_no_question(review_web: tuple[WebApp, str]) -> None:
+    staff, window = admin_and_window(review_web[0])
     summary = staff.get("/staff/api/analytics/summary", **window)
     published = staff.get("/staff/api/analytics/open-data.json", **window)
     assert published["turns"] == summary["turns"] >= 4 and published["by_status"] == summary["by_status"]
@@ -147,11 +143,7 @@ def test_the_open_data_export_has_the_figures_and_no_question(review_web: tuple[
 
 
 def test_the_summary_narrows_to_a_language_a_channel_or_a_centre(review_web: tuple[WebApp, str]) -> None:
-    web, _ = review_web
-    staff = StaffClient(web.url)
-    staff.login(ADMIN, PASSWORD)
-    today = date.today()
-    window = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
+    staff, window = admin_and_window(review_web[0])
     everything = staff.get("/staff/api/analytics/summary", **window)
     assert staff.get("/staff/api/analytics/summary", **window, language="vi")["turns"] == everything["turns"] >= 4
     assert staff.get("/staff/api/analytics/summary", **window, language="en")["turns"] == 0

@@ -27,7 +27,7 @@ from handoff.phone import PhoneBox
 from handoff.store import Chat, HandoffStore
 from knowledge.locality import Localities
 from tests.integration.stack import stop_process_group
-from tests.web.conftest import FakeRasa, WebApp, new_page, start_web, wait_for
+from tests.web.conftest import FakeRasa, WebApp, new_page, sign_in_staff, start_web, wait_for
 from tests.web.test_pages import axe_violations
 from web.db import make_engine
 
@@ -503,11 +503,7 @@ def test_reads_and_actions_are_audited(desk: Desk, fake_rasa: FakeRasa) -> None:
 
 
 def sign_in(page: Page, desk: Desk, name: str = "cb.kinhbac") -> None:
-    page.goto(desk.web.url + "/staff")
-    page.get_by_label("Tên đăng nhập").fill(name)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", name="Bàn trực trò chuyện")).to_be_visible()
+    sign_in_staff(page, desk.web.url, name, PASSWORD)
 
 
 def press_until_focused(page: Page, selector: str, tries: int = 40) -> None:
