@@ -93,7 +93,9 @@ def narrowing(request: Request) -> dict[str, str | None]:
     return chosen
 
 
-async def _summary(request: Request, account: Volunteer) -> dict[str, Any]:
+async def _summary(request: Request, account: Volunteer, group_questions: bool = True) -> dict[str, Any]:
+    """The figures; without `group_questions` (open data, which drops the questions) no grouping:
+    embedding them would be work thrown away."""
     start, end = period(request)
     engine = request.app.state.analytics
     centre = centre_of(request, account)
@@ -103,8 +105,9 @@ async def _summary(request: Request, account: Volunteer) -> dict[str, Any]:
     )
     handoff_engine = request.app.state.handoff.store.engine
     figures["handoff"] = await run_in_threadpool(handoff_stats, handoff_engine, start, end, centre)
-    asked = [(item["text"], item["count"]) for item in figures["unanswered"]]
-    figures["unanswered_groups"] = [g.as_dict() for g in await run_in_threadpool(grouped, request, asked)]
+    if group_questions:
+        asked = [(item["text"], item["count"]) for item in figures["unanswered"]]
+        figures["unanswered_groups"] = [g.as_dict() for g in await run_in_threadpool(grouped, request, asked)]
     votes = await run_in_threadpool(feedback_counts, request, start, end, only["language"], only["channel"])
     figures["feedback"] = with_channel_votes(votes, figures["by_status"])
     await audit(request, account, "analytics")
@@ -170,13 +173,13 @@ async def summary_csv(request: Request, account: Volunteer) -> Response:
 @api
 async def open_data_json(request: Request, account: Volunteer) -> dict[str, Any]:
     _admin(account)
-    return open_data(await _summary(request, account))
+    return open_data(await _summary(request, account, group_questions=False))
 
 
 @api
 async def open_data_csv(request: Request, account: Volunteer) -> Response:
     _admin(account)
-    figures = open_data(await _summary(request, account))
+    figures = open_data(await _summary(request, account, group_questions=False))
     return csv_download(figures, f"du-lieu-mo-tro-ly-thu-tuc-{figures['from']}-{figures['to']}.csv")
 
 
