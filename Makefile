@@ -49,7 +49,7 @@ $(APP_VENV)/.installed: requirements/app.lock pyproject.toml
 	$(APP_VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 
-$(EMBEDDING_MARKER): $(APP_VENV)/.installed
+$(EMBEDDING_MARKER): $(APP_VENV)/.installed knowledge/embedding/install.py knowledge/embedding/onnx.py
 	$(APP_VENV)/bin/python -m knowledge.embedding --out $(EMBEDDING_DIR)
 	touch $@  # skipped when already materialised: still newer than the venv now
 

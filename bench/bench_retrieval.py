@@ -39,9 +39,9 @@ def probe(index_dir: Path, questions_path: Path) -> dict:
 
     start = time.perf_counter()
     from knowledge.index import load_index
-    from knowledge.search import query_embedder
+    from knowledge.search import query_encoder
 
-    embedder = query_embedder()  # as the action server loads it
+    embedder = query_encoder()  # as the action server loads it
     model_s = time.perf_counter() - start
     t = time.perf_counter()
     load_index(index_dir)  # timed on its own: the files only
@@ -81,7 +81,8 @@ def probe(index_dir: Path, questions_path: Path) -> dict:
         "cpu_p50_ms": float(np.percentile(cpu, 50) * 1000),
         "cpu_p95_ms": float(np.percentile(cpu, 95) * 1000),
         "rss_mb": _rss_mb(),
-        "query_dtype": "/".join(sorted({str(p.dtype)[6:] for p in embedder.parameters()})),
+        "query_runtime": embedder.runtime,
+        "torch_loaded": "torch" in sys.modules,
     }
 
 
@@ -166,11 +167,11 @@ def _bench(args: argparse.Namespace, work: Path) -> int:
     print(
         f"search (warm, one query at a time): p50 {p['p50_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms wall; "
         f"CPU time p50 {p['cpu_p50_ms']:.1f} ms, p95 {p['cpu_p95_ms']:.1f} ms | RSS {p['rss_mb']:.0f} MB | "
-        f"query model {p['query_dtype']}"
+        f"query model in {p['query_runtime']}" + (" (torch loaded)" if p["torch_loaded"] else " (torch not loaded)")
     )
     print(
         f"machine load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other "
-        "processes on the same cores slow every wall time; CPU times add up all of torch's threads)"
+        "processes on the same cores slow every wall time; CPU times add up all of the model's threads)"
     )
     print(
         "(vi@1 / nodiac@1: the twin pairs, same question with and without diacritics; vague: broad "

@@ -17,6 +17,7 @@ from knowledge.text import fold
 GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
 
 Phrases = dict[tuple[str, ...], list[str]]
+Spellings = dict[tuple[str, ...], frozenset[tuple[str, ...]]]  # folded key -> the key as written
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,37 @@ def _contains(tokens: list[str], keys: frozenset[tuple[str, ...]]) -> bool:
     return any(tuple(tokens[i : i + n]) in keys for n in lengths for i in range(len(tokens) - n + 1))
 
 
-def _match(tokens: list[str], phrases: Phrases) -> list[tuple[str, ...]]:
+def _spellings(raw: dict[str, Any] | None) -> Spellings:
+    """Folded key -> the keys as written (lower case), to tell "cưới" (wed) from "cười" (laugh)."""
+    out: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for key in raw or {}:
+        out.setdefault(_key(str(key)), set()).add(tuple(syllables(str(key))))
+    return {key: frozenset(written) for key, written in out.items()}
+
+
+def _spelled_alike(typed: list[str], written: frozenset[tuple[str, ...]]) -> bool:
+    """A typed word with diacritics must carry the key's own; a word typed (or a key written)
+    without any could be either ("cuoi" may be "cưới")."""
+    return any(
+        all(t == w or fold(t) == t or fold(w) == w for t, w in zip(typed, spelled, strict=True)) for spelled in written
+    )
+
+
+def _match(
+    tokens: list[str], phrases: Phrases, typed: list[str] | None = None, spellings: Spellings | None = None
+) -> list[tuple[str, ...]]:
     """Matches of phrase keys in folded tokens, longest first. Matches may overlap ("thi bằng"
-    and "bằng lái xe") but a key lying wholly inside a longer match is skipped."""
+    and "bằng lái xe") but a key lying wholly inside a longer match is skipped. With `typed`
+    (the same tokens as typed) and `spellings`, a key matches only words spelled alike."""
     longest = max((len(k) for k in phrases), default=0)
     spans: list[tuple[int, int]] = []
     found: list[tuple[str, ...]] = []
     for n in range(longest, 0, -1):
         for i in range(len(tokens) - n + 1):
             key = tuple(tokens[i : i + n])
-            if key in phrases and not any(a <= i and i + n <= b for a, b in spans):
+            if key not in phrases or any(a <= i and i + n <= b for a, b in spans):
+                continue
+            if typed is None or spellings is None or _spelled_alike(typed[i : i + n], spellings[key]):
                 spans.append((i, i + n))
                 found.append(key)
     return found
@@ -183,6 +205,7 @@ class Glossary:
     abbreviations: tuple[re.Pattern[str] | None, dict[str, str]]
     english: Phrases
     colloquial: Phrases
+    colloquial_spellings: Spellings
     aspects: Phrases  # from knowledge/aspects.yaml: phrase -> index section
     vietnamese: list[str]  # every Vietnamese text here, to teach the diacritic restorer
     stop_vi: frozenset[str]
@@ -199,6 +222,7 @@ class Glossary:
             abbreviations=_rewriter(data.get("abbreviations")),
             english=_phrases(data.get("english")),
             colloquial=_phrases(data.get("colloquial")),
+            colloquial_spellings=_spellings(data.get("colloquial")),
             aspects=_section_phrases(),
             vietnamese=_vietnamese(data),
             stop_vi=frozenset(normalize(str(w)) for w in stop.get("vi") or []),
@@ -239,9 +263,11 @@ class Glossary:
     def expand(self, query: str, english: bool) -> Expansion:
         """Official terms for colloquial (always) and English (if `english`) phrases, and the
         foreigners' wording when the question is about a foreigner."""
-        tokens = [fold(t) for t in syllables(query)]
+        typed = syllables(query)
+        tokens = [fold(t) for t in typed]
         terms = [t for k in _match(tokens, self.english) for t in self.english[k]] if english else []
-        terms += [t for k in _match(tokens, self.colloquial) for t in self.colloquial[k]]
+        colloquial = _match(tokens, self.colloquial, typed, self.colloquial_spellings)
+        terms += [t for k in colloquial for t in self.colloquial[k]]
         foreigner = self.foreigner.about_foreigner(tokens, english)
         if foreigner:
             terms += self.foreigner.terms(tokens)

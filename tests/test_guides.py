@@ -78,6 +78,21 @@ def test_work_permit_is_referred(text):
     assert "Sở Nội vụ" in referral.text["vi"] and "Department of Home Affairs" in referral.text["en"]
 
 
+@pytest.mark.parametrize(
+    "text, referred",
+    [
+        ("kiểm tra số dư tài khoản ngân hàng", True),
+        ("open a savings account with a good rate", True),
+        ("lam the tin dung can gi", True),
+        ("đăng ký thế chấp quyền sử dụng đất để vay ngân hàng", False),  # a procedure: answered
+        ("nộp lệ phí bằng chuyển khoản được không", False),  # how to pay a procedure's fee
+    ],
+)
+def test_banking_is_referred_to_the_banks(text, referred):
+    referral = GUIDES.referral(text)
+    assert (referral is not None and referral.id == "banking") is referred
+
+
 def test_a_guide_cites_each_step_and_offers_it_as_a_button():
     event = GUIDES.find_event("death")
     procedures = {p.code: p for p in load_curated()}

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from knowledge.embedding.load import query_dtype
 from knowledge.settings import REPO_ROOT, KnowledgeSettings, get_settings
 
-VARIABLES = ("KNOWLEDGE_INDEX", "EMBEDDING_MODEL", "KNOWLEDGE_QUERY_THREADS", "KNOWLEDGE_QUERY_DTYPE")
+VARIABLES = ("KNOWLEDGE_INDEX", "EMBEDDING_MODEL", "KNOWLEDGE_QUERY_THREADS", "OMP_NUM_THREADS")
 
 
 @pytest.fixture(autouse=True)
@@ -29,21 +28,15 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_defaults() -> None:
     s = KnowledgeSettings()
     assert s.index == REPO_ROOT / "var" / "index"
-    assert (s.embedding_model, s.query_threads, s.query_dtype) == (None, 0, "auto")
+    assert (s.embedding_model, s.query_threads) == (None, 0)
 
 
 def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KNOWLEDGE_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("EMBEDDING_MODEL", "intfloat/multilingual-e5-small")
     monkeypatch.setenv("KNOWLEDGE_QUERY_THREADS", "1")
-    monkeypatch.setenv("KNOWLEDGE_QUERY_DTYPE", "float32")
     s = KnowledgeSettings()
-    assert (s.index, s.embedding_model, s.query_threads, s.query_dtype) == (
-        tmp_path / "index",
-        "intfloat/multilingual-e5-small",
-        1,
-        "float32",
-    )
+    assert (s.index, s.embedding_model, s.query_threads) == (tmp_path / "index", "intfloat/multilingual-e5-small", 1)
     monkeypatch.setenv("KNOWLEDGE_INDEX", "var/other-index")  # relative: under the repository root
     assert KnowledgeSettings().index == REPO_ROOT / "var" / "other-index"
 
@@ -56,7 +49,7 @@ def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.parametrize(
     "name, value",
-    [("KNOWLEDGE_QUERY_DTYPE", "fp8"), ("KNOWLEDGE_QUERY_THREADS", "many"), ("KNOWLEDGE_QUERY_THREADS", "-1")],
+    [("KNOWLEDGE_QUERY_THREADS", "many"), ("KNOWLEDGE_QUERY_THREADS", "-1")],
 )
 def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
@@ -64,13 +57,21 @@ def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: s
         KnowledgeSettings()
 
 
+def test_query_threads_follow_omp_num_threads_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ONNX Runtime does not read OMP_NUM_THREADS itself; the services set it to 1."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert KnowledgeSettings().query_threads == 1
+    monkeypatch.setenv("KNOWLEDGE_QUERY_THREADS", "0")
+    assert KnowledgeSettings().query_threads == 0
+
+
 def test_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KNOWLEDGE_QUERY_DTYPE", "float32")
+    monkeypatch.setenv("KNOWLEDGE_QUERY_THREADS", "1")
     first = get_settings()
-    monkeypatch.setenv("KNOWLEDGE_QUERY_DTYPE", "bfloat16")
-    assert get_settings() is first and query_dtype() == "float32"
+    monkeypatch.setenv("KNOWLEDGE_QUERY_THREADS", "2")
+    assert get_settings() is first and first.query_threads == 1
     get_settings.cache_clear()
-    assert query_dtype() == "bfloat16"
+    assert get_settings().query_threads == 2
 
 
 def test_the_command_reports_a_bad_setting_by_name(tmp_path: Path) -> None:

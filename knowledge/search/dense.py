@@ -12,13 +12,14 @@ from knowledge.search.rows import ProcedureRows
 
 if TYPE_CHECKING:
     import faiss
-    from sentence_transformers import SentenceTransformer
+
+    from knowledge.embedding.load import QueryEncoder
 
 DEFAULT_DIM = 384  # multilingual-e5-small, for an index without vectors
 
 
 class DenseScorer:
-    def __init__(self, data: IndexData, embedder: SentenceTransformer) -> None:
+    def __init__(self, data: IndexData, embedder: QueryEncoder) -> None:
         import faiss
 
         self.embedder = embedder
@@ -28,20 +29,8 @@ class DenseScorer:
         self.vectors = ProcedureRows(data.chunk_procedure[data.dense_rows], len(data.procedures))
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One normalised query vector. Calls the model's preprocess/forward directly: for a
-        single short text `encode`'s batching machinery costs a few ms of the latency budget."""
-        import torch
-
-        model = self.embedder
-        try:
-            with torch.inference_mode():
-                features = model.preprocess([text], prompt=model.prompts.get("query", ""))
-                vec = model.forward(features)["sentence_embedding"].float().numpy()
-        except (AttributeError, KeyError, TypeError):  # another sentence-transformers API
-            vec = model.encode([text], prompt_name="query", convert_to_numpy=True)
-        vec = np.asarray(vec, dtype=np.float32)
-        unit: np.ndarray = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
-        return unit
+        """One normalised query vector, shape (1, dim)."""
+        return self.embedder.embed([text])
 
     def scores(self, qvec: np.ndarray | None) -> np.ndarray:
         """Best cosine per procedure (0 for a procedure without vectors, or without a query vector)."""

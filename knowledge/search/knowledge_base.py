@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from knowledge.embedding.load import query_embedder
+from knowledge.embedding.load import QueryEncoder, as_query_encoder, query_encoder
 from knowledge.glossary import load_glossary
 from knowledge.index import load_index, read_manifest
 from knowledge.model import Procedure
@@ -22,25 +22,27 @@ if TYPE_CHECKING:
 class KnowledgeBase:
     """Loads an index folder; `reload_if_changed` swaps in a rebuilt index without a restart.
 
-    `threads` sets torch's (process-wide) thread count for query embedding (default
-    $KNOWLEDGE_QUERY_THREADS; 0 keeps torch's default).
+    `embedder`: the query model (a sentence-transformers model is wrapped); default
+    `query_encoder` for the index's model, with `threads` math threads.
     """
 
     def __init__(
-        self, index_dir: Path | str, embedder: SentenceTransformer | None = None, threads: int | None = None
+        self,
+        index_dir: Path | str,
+        embedder: SentenceTransformer | QueryEncoder | None = None,
+        threads: int | None = None,
     ) -> None:
-        threads = get_settings().query_threads if threads is None else threads
-        if threads:
-            import torch
-
-            torch.set_num_threads(threads)
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
+        self._threads = get_settings().query_threads if threads is None else threads  # a bad value fails first
         data = load_index(self.index_dir)
-        if embedder is None:
-            embedder = query_embedder(data.manifest.get("model_name"))
-        self._embedder = embedder
-        self._ranker = Ranker(data, embedder, load_glossary())
+        encoder = (
+            query_encoder(data.manifest.get("model_name"), self._threads)
+            if embedder is None
+            else as_query_encoder(embedder)
+        )
+        self._embedder = encoder
+        self._ranker = Ranker(data, encoder, load_glossary())
 
     @property
     def ranker(self) -> Ranker:
@@ -63,9 +65,7 @@ class KnowledgeBase:
         """Unit vectors of questions as the search embeds them (diacritics restored, terms
         expanded), so that one question typed with and without accents lands in one place."""
         ranker = self._ranker
-        texts = [ranker.plan(q).dense_text for q in questions]
-        vectors = ranker.embedder.encode(texts, prompt_name="query", normalize_embeddings=True, batch_size=32)
-        return np.asarray(vectors, dtype=np.float32).reshape(len(questions), -1)
+        return ranker.embedder.embed([ranker.plan(q).dense_text for q in questions])
 
     def get(self, code: str) -> Procedure | None:
         ranker = self._ranker
@@ -83,7 +83,7 @@ class KnowledgeBase:
             data = load_index(self.index_dir)
             embedder = self._embedder
             if data.manifest.get("model") != self.manifest.get("model"):
-                embedder = query_embedder(data.manifest.get("model_name"))
+                embedder = query_encoder(data.manifest.get("model_name"), self._threads)
             self._embedder = embedder
             self._ranker = Ranker(data, embedder, load_glossary())  # one assignment: readers see old or new
         return True
