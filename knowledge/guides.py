@@ -64,14 +64,35 @@ class Referral:
     text: Wording  # what to tell the resident: where this is done instead
     url: str | None
     cues: re.Pattern[str]
+    not_when: re.Pattern[str]  # words that make the cues mean something else ("act as guardian")
+    rest_may_answer: bool = True  # False: a procedure named beside the cues is not answered (orders to the bot)
+
+    def named(self, folded: str) -> bool:
+        return bool(self.cues.search(folded)) and not self.not_when.search(folded)
 
     def rest(self, text: str) -> str:
         """`text` (folded) without the words that named this topic: does it still ask something else?"""
         return " ".join(self.cues.sub(" ", fold(text)).split())
 
 
-def _cue_pattern(raw: dict[str, list[str]] | None) -> re.Pattern[str]:
-    return phrase_pattern([str(p) for phrases in (raw or {}).values() for p in phrases])
+Slots = dict[str, dict[str, list[str]]]  # name -> language -> words (referrals.yaml `slots:`)
+
+
+def _cue_pattern(raw: dict[str, list[str]] | None, slots: Slots | None = None) -> re.Pattern[str]:
+    """Cues of every language in one pattern; a cue with "{name}" stands for one cue per word of
+    that name's list in `slots`, in the cue's language ("visa đi {country}")."""
+    phrases: list[str] = []
+    for language, cues in (raw or {}).items():
+        for cue in map(str, cues):
+            slot = re.search(r"\{(\w+)\}", cue)
+            if slot is None:
+                phrases.append(cue)
+                continue
+            words = (slots or {}).get(slot.group(1), {}).get(language)
+            if not words:
+                raise ValueError(f"cue {cue!r}: no {slot.group(1)!r} words for {language}")
+            phrases += [cue.replace(slot.group(0), str(w)) for w in words]
+    return phrase_pattern(phrases)
 
 
 def _wording(raw: Any, where: str) -> Wording:
@@ -97,7 +118,7 @@ class Guides:
 
     def referral(self, text: str) -> Referral | None:
         folded = fold(text)
-        return next((r for r in self.referrals if r.cues.search(folded)), None)
+        return next((r for r in self.referrals if r.named(folded)), None)
 
     def refer(self, text: str, search: Callable[[str], R]) -> tuple[Referral | None, R | None]:
         """(the referral, None) when `text` asks for something outside the catalog; (None, the
@@ -106,6 +127,8 @@ class Guides:
         referral = self.referral(text)
         if referral is None:
             return None, None
+        if not referral.rest_may_answer:
+            return referral, None
         rest = search(referral.rest(text))
         return (None, rest) if rest.decision == "answer" else (referral, None)
 
@@ -131,14 +154,16 @@ def _life_event(raw: dict[str, Any]) -> LifeEvent:
     )
 
 
-def _referral(raw: dict[str, Any]) -> Referral:
+def _referral(raw: dict[str, Any], slots: Slots) -> Referral:
     where = f"{REFERRALS_PATH.name}: {raw.get('id')}"
     return Referral(
         id=str(raw["id"]),
         title=_wording(raw.get("title"), where),
         text=_wording(raw.get("text"), where),
         url=raw.get("url"),
-        cues=_cue_pattern(raw.get("cues")),
+        cues=_cue_pattern(raw.get("cues"), slots),
+        not_when=_cue_pattern(raw.get("not_when")),
+        rest_may_answer=bool(raw.get("rest_may_answer", True)),
     )
 
 
@@ -149,5 +174,5 @@ def load_guides(life_events: Path = LIFE_EVENTS_PATH, referrals: Path = REFERRAL
     return Guides(
         framing=_cue_pattern(events.get("framing")),
         life_events=tuple(_life_event(e) for e in events["events"]),
-        referrals=tuple(_referral(r) for r in refs["referrals"]),
+        referrals=tuple(_referral(r, refs.get("slots") or {}) for r in refs["referrals"]),
     )
