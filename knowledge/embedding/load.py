@@ -8,7 +8,7 @@ already keeps every library off the model hubs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
@@ -81,6 +81,8 @@ def query_encoder(model_name: str | None = None, threads: int | None = None) -> 
 
 
 def as_query_encoder(model: SentenceTransformer | QueryEncoder) -> QueryEncoder:
-    from sentence_transformers import SentenceTransformer
-
-    return TorchQueryEncoder(model) if isinstance(model, SentenceTransformer) else model
+    """A sentence-transformers model wrapped; a `QueryEncoder` as it is (checked without
+    importing sentence-transformers, which would load torch into a search process)."""
+    if hasattr(model, "embed") and hasattr(model, "runtime"):
+        return cast(QueryEncoder, model)
+    return TorchQueryEncoder(cast("SentenceTransformer", model))
