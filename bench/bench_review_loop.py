@@ -1,6 +1,6 @@
 """The review loop end to end: real questions in, labelled questions out, the engine measured on them.
 
-    .venv/bin/python bench/bench_review_loop.py [--questions knowledge/eval/fresh.jsonl]
+    .venv/bin/python bench/bench_review_loop.py [--questions knowledge/eval/fresh2.jsonl]
 
 1. Each question of a labelled set we never tuned on (default: the held-out fresh set) is asked in
    its own conversation through the real Rasa and action servers (REST); the turn records are
@@ -42,7 +42,7 @@ def knowledge(*args: str, env: dict[str, str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, default=REPO / "knowledge" / "eval" / "fresh.jsonl")
+    parser.add_argument("--questions", type=Path, default=REPO / "knowledge" / "eval" / "fresh2.jsonl")
     args = parser.parse_args()
     asked = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:

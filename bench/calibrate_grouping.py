@@ -5,7 +5,8 @@
 Every pair of questions in an evaluation set is compared as the dashboard compares unanswered
 questions (KnowledgeBase.question_vectors). A pair is "right" to group when it is the same question
 (one `pair` id: typed with and without accents) or asks about a procedure in common. Pick the
-threshold on the dev set (questions.jsonl), read it on the held-out fresh set (fresh.jsonl).
+threshold on the dev set (questions.jsonl), read it on the fresh sets (fresh.jsonl, and fresh2.jsonl,
+held out since session 9).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=REPO / "var" / "index")
     args = parser.parse_args()
     knowledge = KnowledgeBase(args.index)
-    for name in ("questions.jsonl", "fresh.jsonl"):
+    for name in ("questions.jsonl", "fresh.jsonl", "fresh2.jsonl"):
         table(knowledge, REPO / "knowledge" / "eval" / name)
 
 

@@ -14,7 +14,8 @@ from knowledge.text import fold
 
 EVAL = Path(__file__).resolve().parents[1] / "knowledge" / "eval"
 QUESTIONS = EVAL / "questions.jsonl"
-FRESH = EVAL / "fresh.jsonl"  # held out: written apart, reported on only (knowledge/eval/FRESH.md)
+FRESH = EVAL / "fresh.jsonl"  # written apart; read for tuning since session 9 (knowledge/eval/FRESH.md)
+FRESH2 = EVAL / "fresh2.jsonl"  # held out: written apart, reported on only
 VARIANTS = {"vi", "vi_nodiac", "colloquial", "en", "oos", "vague"}
 
 
@@ -58,7 +59,7 @@ def _read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, FRESH], ids=["dev", "fresh"])
+@pytest.mark.parametrize("path", [QUESTIONS, FRESH, FRESH2], ids=["dev", "fresh", "fresh2"])
 def test_eval_questions_are_not_in_our_indexed_knowledge(path):
     """Overlay questions and aliases are indexed; an eval question copied there would inflate the figures."""
     questions = _read(path)
@@ -72,10 +73,25 @@ def test_eval_questions_are_not_in_our_indexed_knowledge(path):
 
 
 @pytest.mark.catalog
-@pytest.mark.parametrize("path", [QUESTIONS, FRESH], ids=["dev", "fresh"])
+@pytest.mark.parametrize("path", [QUESTIONS, FRESH, FRESH2], ids=["dev", "fresh", "fresh2"])
 def test_every_label_is_a_real_catalog_code(path, catalog_path):
     questions = _read(path)
     with gzip.open(catalog_path, "rt", encoding="utf-8") as lines:
         codes = {json.loads(line)["ma_thu_tuc"] for line in lines}
     unknown = sorted({c for q in questions for c in q["codes"]} - codes)
     assert not unknown
+
+
+def test_the_held_out_set_is_well_formed():
+    questions = _read(FRESH2)
+    assert len(questions) >= 150 and len({q["id"] for q in questions}) == len({q["query"] for q in questions}) == len(
+        questions
+    )
+    assert {q["variant"] for q in questions} <= VARIANTS
+    assert all(fold(q["query"]) == q["query"].lower() for q in questions if q["variant"] == "vi_nodiac")
+    assert all(bool(q["codes"]) == (q["variant"] != "oos") for q in questions)
+    pairs: dict[str, list[dict]] = {}
+    for q in questions:
+        if q.get("pair"):
+            pairs.setdefault(q["pair"], []).append(q)
+    assert pairs and all(len(twins) == 2 and twins[0]["codes"] == twins[1]["codes"] for twins in pairs.values())
