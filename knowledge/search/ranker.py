@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,27 +14,16 @@ from knowledge.index import IndexData
 from knowledge.search.decision import Decision, DecisionModel, top_signals
 from knowledge.search.dense import DenseScorer
 from knowledge.search.fusion import Features, Priors, RankParams, fuse
-from knowledge.search.lexical import LexicalScorer, LexicalScores
+from knowledge.search.lexical import LexicalScorer
 from knowledge.search.plan import QueryPlan, QueryPlanner
 from knowledge.search.variants import base_first, rivals, title_words
 from knowledge.text import bounded_query, fold
 
 BASE_WINDOW, BASE_MARGIN = 4, 0.1  # how far behind (places, fused score) a base may be to go first
-EMBEDDING_WORKERS = 4  # query embeddings at once: the action server searches for several citizens
-_embedding_pool: tuple[int, ThreadPoolExecutor] | None = None
 RIVAL_POOL = 256  # candidates checked for being unasked variants of the top one (vague queries crowd more)
 
 if TYPE_CHECKING:
     from knowledge.embedding.load import QueryEncoder
-
-
-def embedding_pool() -> ThreadPoolExecutor:
-    """This process's embedding threads (made anew in a forked child, whose copy has none)."""
-    global _embedding_pool
-    if _embedding_pool is None or _embedding_pool[0] != os.getpid():
-        pool = ThreadPoolExecutor(max_workers=EMBEDDING_WORKERS, thread_name_prefix="query-embedding")
-        _embedding_pool = (os.getpid(), pool)
-    return _embedding_pool[1]
 
 
 @dataclass(frozen=True)
@@ -84,10 +71,7 @@ class Ranker:
         plan = self.plan(bounded_query(query), language)  # bounded work, whatever was typed
         if plan.empty:  # only filler words ("thế thì sao?"): skip the model
             return SearchResult(query, "no_answer", [])
-        # the model runs outside the GIL: embed in a worker while this thread scores the words
-        qvec = embedding_pool().submit(self.embed_query, plan.dense_text)
-        lexical = self.lexical.scores(plan, self.params)
-        features = self._features(lexical, self.dense.scores(qvec.result()))
+        features = self.features(plan, self.embed_query(plan.dense_text))
         scores = self.fuse(features)
         ranked = self._base_first(np.argsort(-scores, kind="stable"), scores, plan)
         order = ranked[: max(k, 2)]
@@ -109,11 +93,9 @@ class Ranker:
         return self.dense.embedder
 
     def features(self, plan: QueryPlan, qvec: np.ndarray | None) -> Features:
-        return self._features(self.lexical.scores(plan, self.params), self.dense.scores(qvec))
-
-    def _features(self, lexical: LexicalScores, dense: np.ndarray) -> Features:
+        lexical = self.lexical.scores(plan, self.params)
         return Features(
-            dense=dense,
+            dense=self.dense.scores(qvec),
             bm25=lexical.bm25,
             cover_name=lexical.cover_name,
             cover_all=lexical.cover_all,
